@@ -1,0 +1,5 @@
+module github.com/groupsync/groupsync
+
+go 1.23.0
+
+require golang.org/x/text v0.25.0

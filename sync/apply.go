@@ -1,0 +1,300 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/groupsync/groupsync/group"
+)
+
+// Applier runs syncs: it reads the target and the store, plans with its
+// policy, and applies plans request by request. Its zero value is not
+// usable: Target and Store are required.
+type Applier struct {
+	Policy Policy
+	Target Target
+	Store  Store
+	// Now is the clock that stamps statuses; nil means [time.Now].
+	Now func() time.Time
+	// Logger, when set, receives a record per request and per group.
+	Logger *slog.Logger
+}
+
+// Sync plans a sync of in.Desired with [Applier.Plan] and applies the plan
+// with [Applier.Apply].
+func (a *Applier) Sync(ctx context.Context, in Input) (Plan, []Status, error) {
+	p, err := a.Plan(ctx, in)
+	if err != nil {
+		return Plan{}, nil, err
+	}
+	st, err := a.Apply(ctx, p)
+	return p, st, err
+}
+
+// Plan gathers the current state and plans a sync of in.Desired: it loads
+// the links from the store, lists the target's groups, reads live the groups
+// [Policy.Reads] names, and calls [Policy.Plan]. It ignores in.Current and
+// in.Links and writes nothing. It returns the first error of the store or
+// the target; a target that cannot be reached gives an error wrapping
+// [ErrNotConnected].
+func (a *Applier) Plan(ctx context.Context, in Input) (Plan, error) {
+	state, err := a.Store.Load(ctx)
+	if err != nil {
+		return Plan{}, fmt.Errorf("load state: %w", err)
+	}
+	in.Links = state.Links
+	in.Current, err = a.Target.List(ctx)
+	if err != nil {
+		return Plan{}, fmt.Errorf("list target groups: %w", err)
+	}
+	byID := make(map[string]int, len(in.Current))
+	for i, t := range in.Current {
+		byID[t.ID] = i
+	}
+	gone := map[string]bool{}
+	for _, id := range a.Policy.Reads(in) {
+		t, err := a.Target.Get(ctx, id)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			gone[id] = true // deleted since the listing
+		case err != nil:
+			return Plan{}, fmt.Errorf("read target group %s: %w", id, err)
+		default:
+			in.Current[byID[id]] = t
+		}
+	}
+	if len(gone) > 0 {
+		in.Current = slices.DeleteFunc(in.Current, func(t TargetGroup) bool { return gone[t.ID] })
+	}
+	return a.Policy.Plan(in), nil
+}
+
+// Apply carries out p: group by group, request by request, recording each
+// applied request in the store (links and last-pushed snapshots) and each
+// group's [Status]. One group's failure does not stop the others (R15).
+//
+// It applies nothing and returns an error wrapping [ErrTooManyDeletes] when
+// p.Err says so. Otherwise it returns the statuses of the groups in plan
+// order and, joined, a [*GroupError] per failed group.
+func (a *Applier) Apply(ctx context.Context, p Plan) ([]Status, error) {
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	if err := a.Store.SavePlan(ctx, p); err != nil {
+		return nil, fmt.Errorf("save plan: %w", err)
+	}
+	state, err := a.Store.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load state: %w", err)
+	}
+	prev := make(map[string]Status, len(state.Statuses))
+	for _, s := range state.Statuses {
+		prev[s.SourceID] = s
+	}
+	links := make(map[string]Link, len(state.Links))
+	for _, l := range state.Links {
+		links[l.SourceID] = l
+	}
+	blocked := blockers(p.Findings)
+
+	statuses := make([]Status, 0, len(p.Groups))
+	var errs []error
+	for _, gp := range p.Groups {
+		st := prev[gp.SourceID]
+		st.SourceID, st.Name, st.TargetID = gp.SourceID, gp.Name, gp.TargetID
+		st.LastAttempt, st.Forced = a.now(), p.Force
+		switch f, isBlocked := blocked[gp.SourceID]; {
+		case isBlocked && len(gp.Ops) == 0:
+			st.Outcome, st.Error = Blocked, f.Error()
+		default:
+			if len(gp.Ops) > 0 && st.PendingSince.IsZero() {
+				st.PendingSince = st.LastAttempt
+			}
+			id, err := a.applyGroup(ctx, p.MaxMembersPerRequest, gp, links[gp.SourceID])
+			if id != "" {
+				st.TargetID = id
+			}
+			if err != nil {
+				err = &GroupError{Op: gp.outcome().verb(), SourceID: gp.SourceID, Name: gp.Name, Err: err}
+				errs = append(errs, err)
+				st.Outcome, st.Error = Failed, err.Error()
+				a.log(ctx, slog.LevelWarn, "group push failed", gp, slog.Any("error", err))
+				break
+			}
+			st.Outcome, st.Error = gp.outcome(), ""
+			st.LastSuccess, st.PendingSince = st.LastAttempt, time.Time{}
+			if st.Outcome != Unchanged {
+				a.log(ctx, slog.LevelInfo, "group "+st.Outcome.String(), gp)
+			}
+		}
+		if err := a.Store.SetStatus(ctx, st); err != nil {
+			errs = append(errs, fmt.Errorf("save status of %s: %w", gp.SourceID, err))
+		}
+		statuses = append(statuses, st)
+	}
+	return statuses, errors.Join(errs...)
+}
+
+// blockers returns, per source group, the first finding that stops its push
+// when the plan has no operation for it.
+func blockers(fs []Finding) map[string]Finding {
+	m := map[string]Finding{}
+	for _, f := range fs {
+		switch f.Kind {
+		case Invalid, AmbiguousName, LinkedElsewhere, ReadOnly, MissingOnTarget, NearDuplicate:
+			if f.Kind == NearDuplicate && !f.Blocked {
+				continue
+			}
+			if _, ok := m[f.SourceID]; !ok {
+				m[f.SourceID] = f
+			}
+		}
+	}
+	return m
+}
+
+// applyGroup applies gp's operations request by request and returns the
+// target id, which a create assigns.
+func (a *Applier) applyGroup(ctx context.Context, size int, gp GroupPlan, link Link) (string, error) {
+	id := gp.TargetID
+	linking := len(gp.Ops) > 0 && gp.Ops[0].Kind == OpLink
+	if gp.Base != nil && !linking {
+		link.Pushed = gp.Base
+		if err := a.Store.Link(ctx, link); err != nil {
+			return id, fmt.Errorf("record snapshot: %w", err)
+		}
+	}
+	for _, r := range pack(gp.Ops, size) {
+		var err error
+		switch {
+		case r.create:
+			id, err = a.Target.Create(ctx, r.change)
+			if err != nil {
+				return "", err
+			}
+			err = a.Store.Link(ctx, Link{SourceID: gp.SourceID, TargetID: id, Created: true,
+				Pushed: &Snapshot{Name: r.change.Name, Members: group.NewMembers(r.change.Add...)}})
+		case r.delete:
+			if err = a.Target.Delete(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
+				return id, err
+			}
+			err = a.Store.Unlink(ctx, gp.SourceID)
+		case r.unlink:
+			err = a.Store.Unlink(ctx, gp.SourceID)
+		default:
+			if !r.change.empty() {
+				if err = a.Target.Update(ctx, id, r.change); err != nil {
+					return id, err
+				}
+			}
+			if r.link {
+				err = a.Store.Link(ctx, Link{SourceID: gp.SourceID, TargetID: id, Pushed: gp.Base})
+			}
+			if err == nil && !r.change.empty() {
+				err = a.Store.Pushed(ctx, gp.SourceID, r.change)
+			}
+		}
+		if err != nil {
+			return id, fmt.Errorf("record applied request: %w", err)
+		}
+		a.log(ctx, slog.LevelDebug, "request applied", gp,
+			slog.Int("removed", len(r.change.Remove)), slog.Int("added", len(r.change.Add)))
+	}
+	return id, nil
+}
+
+// request is what one call to the target carries.
+type request struct {
+	create, link, delete, unlink bool
+	change                       Change
+}
+
+// pack groups consecutive operations into requests of at most size member
+// values, keeping their order: a request holds at most a create or a link, a
+// rename, one removal and then one addition. Unlink and delete stand alone.
+func pack(ops []Op, size int) []request {
+	var out []request
+	var cur request
+	open := false
+	for _, op := range ops {
+		c := &cur.change
+		values := len(c.Remove) + len(c.Add)
+		var fits bool
+		switch op.Kind {
+		case OpRename:
+			fits = !cur.delete && !cur.unlink && c.Name == "" && values == 0
+		case OpRemoveMembers:
+			fits = !cur.delete && !cur.unlink && values == 0 && len(op.Members) <= size
+		case OpAddMembers:
+			fits = !cur.delete && !cur.unlink && c.Add == nil && values+len(op.Members) <= size
+		}
+		if open && !fits {
+			out = append(out, cur)
+			cur = request{}
+		}
+		open = true
+		switch op.Kind {
+		case OpCreate:
+			cur.create = true
+			c.Name, c.ExternalID = op.Name, op.ExternalID
+		case OpLink:
+			cur.link = true
+			c.ExternalID = op.ExternalID
+		case OpRename:
+			c.Name = op.Name
+		case OpRemoveMembers:
+			c.Remove = op.Members
+		case OpAddMembers:
+			c.Add = op.Members
+		case OpUnlink:
+			cur.unlink = true
+		case OpDelete:
+			cur.delete = true
+		}
+	}
+	if open {
+		out = append(out, cur)
+	}
+	return out
+}
+
+func (c Change) empty() bool {
+	return c.ExternalID == "" && c.Name == "" && len(c.Remove) == 0 && len(c.Add) == 0
+}
+
+// verb names what applying a plan with this outcome does, for errors.
+func (o Outcome) verb() string {
+	switch o {
+	case Created:
+		return "create"
+	case Linked:
+		return "link"
+	case Deleted:
+		return "delete"
+	case Unlinked:
+		return "unlink"
+	}
+	return "update"
+}
+
+func (a *Applier) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+func (a *Applier) log(ctx context.Context, level slog.Level, msg string, gp GroupPlan, attrs ...slog.Attr) {
+	if a.Logger == nil {
+		return
+	}
+	attrs = append(attrs, slog.String("group", gp.Name), slog.String("source_id", gp.SourceID))
+	if gp.TargetID != "" {
+		attrs = append(attrs, slog.String("target_id", gp.TargetID))
+	}
+	a.Logger.LogAttrs(ctx, level, msg, attrs...)
+}

@@ -1,0 +1,156 @@
+package sync
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Problem is a row of the troubleshooting table (R13).
+type Problem uint8
+
+// The problems, with what to check and how to fix each.
+const (
+	// ChangesPending: group changes are not on the target yet. Check:
+	// changes are pending since before the last attempt. Fix: run a force
+	// sync.
+	ChangesPending Problem = iota + 1
+	// ReadOnlyInSource: the group is read-only in the source. Check: the
+	// source asked to change an app-created group. Fix: manage the group in
+	// the app.
+	ReadOnlyInSource
+	// DuplicateCreated: a push created a duplicate instead of updating
+	// membership. Check: a near-miss pair of names exists on the target.
+	// Fix: delete the duplicate, correct the source name to match exactly,
+	// push again.
+	DuplicateCreated
+	// ForceSyncFailed: a force sync did not resolve the delay. Fix: contact
+	// the app's support with the group name and the timestamp of the last
+	// sync attempt, which the Diagnosis carries.
+	ForceSyncFailed
+)
+
+var problemText = [...]struct{ issue, check, fix string }{
+	ChangesPending: {"group changes are not on the target yet",
+		"changes may not have synced yet", "run a force sync"},
+	ReadOnlyInSource: {"group is read-only in the source",
+		"the group was created in the app", "manage the group in the app; it cannot be edited from the source"},
+	DuplicateCreated: {"pushing the group created a duplicate instead of updating membership",
+		"the source group name does not exactly match the app group name",
+		"delete the duplicate, correct the source group name to match exactly, and push again"},
+	ForceSyncFailed: {"force sync did not resolve the delay",
+		"unknown sync issue", "contact the app's support with the group name and the timestamp of the last sync attempt"},
+}
+
+func (p Problem) String() string {
+	if int(p) < len(problemText) && problemText[p].issue != "" {
+		return problemText[p].issue
+	}
+	return fmt.Sprintf("Problem(%d)", p)
+}
+
+// Check says what to check, as the troubleshooting table does.
+func (p Problem) Check() string { return problemText[p].check }
+
+// Fix says how to fix the problem.
+func (p Problem) Fix() string { return problemText[p].fix }
+
+// Diagnosis is one problem of one group.
+type Diagnosis struct {
+	Problem  Problem
+	SourceID string
+	Name     string
+	// Since is when the changes started pending (ChangesPending), when
+	// known.
+	Since time.Time
+	// LastAttempt is the timestamp of the last sync attempt: what a
+	// ForceSyncFailed support request needs, with Name.
+	LastAttempt time.Time
+	// Detail is the finding or error behind the diagnosis.
+	Detail string
+}
+
+// String renders d in one line: the group, the problem, the evidence and the
+// fix.
+func (d Diagnosis) String() string {
+	s := fmt.Sprintf("group %q (source %s): %s", d.Name, d.SourceID, d.Problem)
+	switch {
+	case d.Problem == ForceSyncFailed:
+		return fmt.Sprintf("%s: %s: group %q, last sync attempt %s", s, d.Problem.Fix(), d.Name, d.LastAttempt.UTC().Format(time.RFC3339))
+	case d.Problem == ChangesPending && !d.Since.IsZero():
+		s += fmt.Sprintf(" (pending since %s)", d.Since.UTC().Format(time.RFC3339))
+	}
+	if d.Detail != "" {
+		s += " (" + d.Detail + ")"
+	}
+	return s + ": " + d.Problem.Fix()
+}
+
+// Diagnose turns a store's state (statuses and last plan) and a plan of the
+// current state into the troubleshooting findings of R13, one per group and
+// problem, sorted by name, source id, then problem. current may be the zero
+// Plan; a force-sync plan shows drift that a normal one cannot see.
+//
+//   - ChangesPending: a status whose changes were pending at its last
+//     attempt, or a group the current plan would change.
+//   - ReadOnlyInSource: a read-only finding of the last or current plan.
+//   - DuplicateCreated: a near-duplicate finding that did not block a push.
+//   - ForceSyncFailed: a status whose last attempt was forced and failed or
+//     left changes pending.
+func Diagnose(st State, current Plan) []Diagnosis {
+	seen := map[[2]string]int{} // (problem, source id) -> index in out
+	var out []Diagnosis
+	add := func(d Diagnosis) {
+		k := [2]string{d.Problem.String(), d.SourceID}
+		if i, ok := seen[k]; ok {
+			if out[i].Detail == "" {
+				out[i].Detail = d.Detail
+			}
+			return
+		}
+		seen[k] = len(out)
+		out = append(out, d)
+	}
+	statuses := map[string]Status{}
+	for _, s := range st.Statuses {
+		statuses[s.SourceID] = s
+		pending := !s.PendingSince.IsZero() && !s.PendingSince.After(s.LastAttempt)
+		if pending {
+			add(Diagnosis{Problem: ChangesPending, SourceID: s.SourceID, Name: s.Name,
+				Since: s.PendingSince, LastAttempt: s.LastAttempt, Detail: s.Error})
+		}
+		if s.Forced && (s.Outcome == Failed || pending) {
+			add(Diagnosis{Problem: ForceSyncFailed, SourceID: s.SourceID, Name: s.Name,
+				LastAttempt: s.LastAttempt, Detail: s.Error})
+		}
+	}
+	for _, g := range current.Groups {
+		if len(g.Ops) > 0 {
+			s := statuses[g.SourceID]
+			add(Diagnosis{Problem: ChangesPending, SourceID: g.SourceID, Name: g.Name,
+				Since: s.PendingSince, LastAttempt: s.LastAttempt,
+				Detail: fmt.Sprintf("%s on the next push", plural(len(g.Ops), "operation"))})
+		}
+	}
+	plans := []Plan{current}
+	if st.LastPlan != nil {
+		plans = append(plans, *st.LastPlan)
+	}
+	for _, p := range plans {
+		for _, f := range p.Findings {
+			switch {
+			case f.Kind == ReadOnly:
+				add(Diagnosis{Problem: ReadOnlyInSource, SourceID: f.SourceID, Name: f.Name,
+					Detail: fmt.Sprintf("app group %s: %s", targets(f), f.Detail)})
+			case f.Kind == NearDuplicate && !f.Blocked:
+				add(Diagnosis{Problem: DuplicateCreated, SourceID: f.SourceID, Name: f.Name,
+					Detail: "near miss of " + targets(f)})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Diagnosis) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.SourceID, b.SourceID), cmp.Compare(a.Problem, b.Problem))
+	})
+	return out
+}

@@ -1,0 +1,46 @@
+package sync
+
+import (
+	"errors"
+	"fmt"
+)
+
+// The errors of a sync, to test with [errors.Is]. Refusals to change an
+// app-created group wrap [origin.ErrReadOnly].
+var (
+	// ErrNotConnected: the target could not be reached, refused the
+	// credentials or does not speak SCIM (R1). Nothing was pushed.
+	ErrNotConnected = errors.New("target is not connected")
+	// ErrAmbiguousName: several target groups carry the exact name of an
+	// unlinked source group, so it was linked to none (R5).
+	ErrAmbiguousName = errors.New("ambiguous group name")
+	// ErrLinkedElsewhere: the target group a source group would link to is
+	// linked to another source group (R5).
+	ErrLinkedElsewhere = errors.New("target group is linked to another source group")
+	// ErrNearDuplicate: a target group's name nearly matches, so a push
+	// would create a likely duplicate (R6).
+	ErrNearDuplicate = errors.New("likely duplicate group")
+	// ErrTooManyDeletes: the plan unlinks or deletes more groups than the
+	// policy allows, so none of it was applied (R10).
+	ErrTooManyDeletes = errors.New("too many deletes")
+	// ErrNotFound: the target group does not exist.
+	ErrNotFound = errors.New("target group not found")
+	// ErrConflict: the target refused a write because of another group
+	// (a name or externalId held by a group linked elsewhere).
+	ErrConflict = errors.New("conflict on target")
+)
+
+// GroupError records a failure to push one group, like [fs.PathError] does
+// for a file.
+type GroupError struct {
+	Op       string // what was being done: "create", "update", "delete", "read"
+	SourceID string // the source group's id
+	Name     string // the group's name
+	Err      error
+}
+
+func (e *GroupError) Error() string {
+	return fmt.Sprintf("%s group %q (source %s): %v", e.Op, e.Name, e.SourceID, e.Err)
+}
+
+func (e *GroupError) Unwrap() error { return e.Err }

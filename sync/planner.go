@@ -1,0 +1,507 @@
+package sync
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/origin"
+)
+
+// Plan computes what a sync does to bring the target to in.Desired. It is a
+// pure function: no I/O, no clock, and the same input gives the same plan.
+//
+// Its invariants, which the tests pin and FuzzPlan checks:
+//
+//   - The plan of a converged pair has no operations; findings may remain.
+//   - Applying a plan and planning again against the result gives no
+//     operations; every difference that remains is named by a finding.
+//   - Operations only set externalIds, names and members, create, delete,
+//     link and unlink. No operation touches a type or other local attribute,
+//     and none changes an id.
+//   - No request packed from the operations carries more member values than
+//     MaxMembersPerRequest.
+//
+// How each source group is planned:
+//
+//   - Linked (a stored link whose target group exists): its name and members
+//     are compared with the last-pushed snapshot, or with the live group on a
+//     force sync or when there is no snapshot (R11). Renames apply only to
+//     source-origin groups (R9); members follow the source (R8).
+//   - Unlinked: a target group whose externalId is the source id is adopted;
+//     else exactly one target group of byte-equal name is associated (R5),
+//     whatever its origin; else the group is created (R3), unless a target
+//     group nearly matches and the policy blocks near duplicates (R6).
+//   - Imported from the app: never written; differences are reported (R7).
+//   - Linked but no longer desired: unlinked or deleted (R10).
+func (p Policy) Plan(in Input) Plan {
+	pl := newPlanner(p, in, false)
+	return pl.run()
+}
+
+// Reads returns the ids of the target groups whose live members
+// [Policy.Plan] needs, sorted: on a force sync every linked group; on any
+// sync the groups it would adopt or associate with, linked groups with no
+// snapshot, and imported groups. A caller reads them and sets
+// [TargetGroup.MembersRead].
+func (p Policy) Reads(in Input) []string {
+	pl := newPlanner(p, in, true)
+	pl.run()
+	ids := make([]string, 0, len(pl.reads))
+	for id := range pl.reads {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+type planner struct {
+	policy    Policy
+	in        Input
+	readsOnly bool                // collect reads, skip member work
+	reads     map[string]struct{} // target ids whose live members the plan uses
+
+	byID     map[string]*TargetGroup
+	links    map[string]*Link  // by source id
+	linkedTo map[string]string // target id -> source id, stored and planned links
+	names    map[string]string // names of planned creates -> source id
+
+	byName     map[string][]*TargetGroup // built on first use
+	byExternal map[string][]*TargetGroup // built on first use
+	byNear     map[string][]*TargetGroup // built on first use
+	nearKeys   map[*TargetGroup]string
+	folder     *folder
+
+	buf  []string // scratch for member mapping
+	plan Plan
+}
+
+func newPlanner(p Policy, in Input, readsOnly bool) *planner {
+	pl := &planner{
+		policy:    p,
+		in:        in,
+		readsOnly: readsOnly,
+		reads:     map[string]struct{}{},
+		byID:      make(map[string]*TargetGroup, len(in.Current)),
+		links:     make(map[string]*Link, len(in.Links)),
+		linkedTo:  make(map[string]string, len(in.Links)),
+		names:     map[string]string{},
+	}
+	for i := range in.Current {
+		t := &in.Current[i]
+		if _, dup := pl.byID[t.ID]; !dup {
+			pl.byID[t.ID] = t
+		}
+	}
+	for i := range in.Links {
+		l := &in.Links[i]
+		if _, dup := pl.links[l.SourceID]; dup {
+			continue
+		}
+		pl.links[l.SourceID] = l
+		pl.linkedTo[l.TargetID] = l.SourceID
+	}
+	pl.plan = Plan{
+		Force:                in.Force,
+		MaxMembersPerRequest: p.maxMembers(),
+		Groups:               make([]GroupPlan, 0, len(in.Desired)+len(in.Links)),
+	}
+	return pl
+}
+
+func (pl *planner) run() Plan {
+	// Claims (of target groups and of names) go to source groups in id
+	// order, whatever the input order.
+	order := make([]int, len(pl.in.Desired))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Compare(pl.in.Desired[a].ID, pl.in.Desired[b].ID)
+	})
+	desired := make(map[string]struct{}, len(order))
+	for _, i := range order {
+		s := &pl.in.Desired[i]
+		if _, dup := desired[s.ID]; dup || s.ID == "" {
+			pl.find(Finding{Kind: Invalid, SourceID: s.ID, Name: s.Name, Detail: invalidID(s.ID)})
+			continue
+		}
+		desired[s.ID] = struct{}{}
+		if err := group.ValidateName(s.Name); err != nil {
+			pl.find(Finding{Kind: Invalid, SourceID: s.ID, Name: s.Name, Detail: err.Error()})
+			pl.plan.Groups = append(pl.plan.Groups, GroupPlan{SourceID: s.ID, Name: s.Name})
+			continue
+		}
+		pl.source(s)
+	}
+	pl.leavers(desired)
+	pl.finish()
+	return pl.plan
+}
+
+func invalidID(id string) string {
+	if id == "" {
+		return "empty source id"
+	}
+	return "duplicate source id"
+}
+
+// source plans one desired source group.
+func (pl *planner) source(s *SourceGroup) {
+	switch l, linked := pl.links[s.ID]; {
+	case s.ImportedFrom != "":
+		pl.imported(s)
+	case linked:
+		pl.linked(s, l)
+	default:
+		pl.unlinked(s)
+	}
+}
+
+func (pl *planner) linked(s *SourceGroup, l *Link) {
+	gp := GroupPlan{SourceID: s.ID, TargetID: l.TargetID, Name: s.Name}
+	t, ok := pl.byID[l.TargetID]
+	if !ok {
+		pl.find(Finding{Kind: MissingOnTarget, SourceID: s.ID, Name: s.Name,
+			TargetIDs: []string{l.TargetID}, Detail: "not re-created; drop the link to push it again"})
+		pl.plan.Groups = append(pl.plan.Groups, gp)
+		return
+	}
+	org := origin.Effective(t.Origin, l.Created)
+	if pl.in.Force || l.Pushed == nil {
+		base, known := pl.live(t)
+		if !known || l.Pushed == nil || !l.Pushed.Equal(base) {
+			gp.Base = &base
+		}
+		pl.update(&gp, s, t, base, known, org)
+	} else {
+		pl.update(&gp, s, t, *l.Pushed, true, org)
+	}
+	if org == origin.Source {
+		pl.nearDuplicates(s, t)
+	}
+	pl.plan.Groups = append(pl.plan.Groups, gp)
+}
+
+// live returns t's live state and whether its members are known, and records
+// that the plan reads it.
+func (pl *planner) live(t *TargetGroup) (Snapshot, bool) {
+	pl.reads[t.ID] = struct{}{}
+	if !t.MembersRead {
+		return Snapshot{Name: t.Name}, false
+	}
+	return Snapshot{Name: t.Name, Members: t.Members}, true
+}
+
+func (pl *planner) unlinked(s *SourceGroup) {
+	gp := GroupPlan{SourceID: s.ID, Name: s.Name}
+	defer func() { pl.plan.Groups = append(pl.plan.Groups, gp) }()
+
+	if ext := pl.externalIndex()[s.ID]; len(ext) > 0 {
+		if len(ext) > 1 {
+			pl.find(Finding{Kind: AmbiguousName, SourceID: s.ID, Name: s.Name,
+				TargetIDs: ids(ext), TargetNames: names(ext),
+				Detail: "several target groups carry this externalId"})
+			return
+		}
+		pl.link(&gp, s, ext[0], false)
+		return
+	}
+	same := pl.nameIndex()[s.Name]
+	switch {
+	case len(same) > 1:
+		pl.find(Finding{Kind: AmbiguousName, SourceID: s.ID, Name: s.Name,
+			TargetIDs: ids(same), TargetNames: names(same)})
+		return
+	case len(same) == 1:
+		t := same[0]
+		if t.ExternalID != "" && t.ExternalID != s.ID {
+			pl.find(Finding{Kind: LinkedElsewhere, SourceID: s.ID, Name: s.Name,
+				TargetIDs: []string{t.ID}, TargetNames: []string{t.Name},
+				Detail: fmt.Sprintf("its externalId is %s", t.ExternalID)})
+			return
+		}
+		pl.link(&gp, s, t, true)
+		return
+	}
+	if other, ok := pl.names[s.Name]; ok {
+		pl.find(Finding{Kind: LinkedElsewhere, SourceID: s.ID, Name: s.Name,
+			Detail: fmt.Sprintf("source group %s of the same name is created by this plan", other)})
+		return
+	}
+	if near := pl.nearIndex()[pl.folder.key(s.Name)]; len(near) > 0 {
+		pl.find(Finding{Kind: NearDuplicate, SourceID: s.ID, Name: s.Name,
+			TargetIDs: ids(near), TargetNames: names(near), Blocked: pl.policy.BlockNearDuplicates})
+		if pl.policy.BlockNearDuplicates {
+			return
+		}
+	}
+	pl.names[s.Name] = s.ID
+	gp.Ops = []Op{{Kind: OpCreate, Name: s.Name, ExternalID: s.ID}}
+	if pl.readsOnly {
+		return
+	}
+	want := pl.members(s)
+	add, _ := group.Members{}.Diff(want)
+	gp.Ops = chunk(gp.Ops, nil, add, pl.plan.MaxMembersPerRequest)
+}
+
+// link plans the association of s with t (R5) or its adoption by
+// externalId.
+func (pl *planner) link(gp *GroupPlan, s *SourceGroup, t *TargetGroup, byName bool) {
+	if other, ok := pl.linkedTo[t.ID]; ok && other != s.ID {
+		pl.find(Finding{Kind: LinkedElsewhere, SourceID: s.ID, Name: s.Name,
+			TargetIDs: []string{t.ID}, TargetNames: []string{t.Name},
+			Detail: fmt.Sprintf("linked to source group %s", other)})
+		return
+	}
+	pl.linkedTo[t.ID] = s.ID
+	gp.TargetID = t.ID
+	op := Op{Kind: OpLink, ByName: byName}
+	if t.ExternalID != s.ID {
+		op.ExternalID = s.ID
+	}
+	gp.Ops = append(gp.Ops, op)
+	base, known := pl.live(t)
+	gp.Base = &base
+	pl.update(gp, s, t, base, known, origin.Effective(t.Origin, false))
+}
+
+// update plans the rename and member changes that turn base into s.
+func (pl *planner) update(gp *GroupPlan, s *SourceGroup, t *TargetGroup, base Snapshot, known bool, org origin.Origin) {
+	if base.Name != s.Name {
+		if origin.CanRename(org, true) {
+			gp.Ops = append(gp.Ops, Op{Kind: OpRename, Name: s.Name, From: base.Name})
+		} else {
+			pl.find(Finding{Kind: ReadOnly, SourceID: s.ID, Name: s.Name,
+				TargetIDs: []string{t.ID}, TargetNames: []string{base.Name},
+				Detail: fmt.Sprintf("not renamed from %q; members are still pushed", base.Name)})
+		}
+	}
+	if pl.readsOnly {
+		return
+	}
+	want := pl.members(s)
+	var add, remove []string
+	if known {
+		add, remove = base.Members.Diff(want)
+	} else {
+		add, _ = group.Members{}.Diff(want)
+		pl.find(Finding{Kind: MembershipUnreadable, SourceID: s.ID, Name: s.Name,
+			TargetIDs: []string{t.ID}, TargetNames: []string{t.Name},
+			Detail: "every member is sent as an add and none is removed"})
+	}
+	gp.Ops = chunk(gp.Ops, remove, add, pl.plan.MaxMembersPerRequest)
+}
+
+func (pl *planner) imported(s *SourceGroup) {
+	gp := GroupPlan{SourceID: s.ID, TargetID: s.ImportedFrom, Name: s.Name}
+	pl.plan.Groups = append(pl.plan.Groups, gp)
+	t, ok := pl.byID[s.ImportedFrom]
+	if !ok {
+		pl.find(Finding{Kind: MissingOnTarget, SourceID: s.ID, Name: s.Name,
+			TargetIDs: []string{s.ImportedFrom}, Detail: "the imported app group was deleted in the app"})
+		return
+	}
+	base, known := pl.live(t)
+	if pl.readsOnly {
+		return
+	}
+	var asked []string
+	if base.Name != s.Name {
+		asked = append(asked, fmt.Sprintf("rename to %q", s.Name))
+	}
+	if known {
+		add, remove := base.Members.Diff(pl.members(s))
+		if len(add) > 0 {
+			asked = append(asked, fmt.Sprintf("add %d members", len(add)))
+		}
+		if len(remove) > 0 {
+			asked = append(asked, fmt.Sprintf("remove %d members", len(remove)))
+		}
+	}
+	if len(asked) > 0 {
+		pl.find(Finding{Kind: ReadOnly, SourceID: s.ID, Name: s.Name,
+			TargetIDs: []string{t.ID}, TargetNames: []string{t.Name},
+			Detail: "asked to " + joinAnd(asked)})
+	}
+}
+
+// leavers plans the linked source groups that left the push (R10).
+func (pl *planner) leavers(desired map[string]struct{}) {
+	var n int
+	for i := range pl.in.Links {
+		l := &pl.in.Links[i]
+		if _, ok := desired[l.SourceID]; ok || pl.links[l.SourceID] != l {
+			continue
+		}
+		gp := GroupPlan{SourceID: l.SourceID, TargetID: l.TargetID}
+		if l.Pushed != nil {
+			gp.Name = l.Pushed.Name
+		}
+		op := Op{Kind: OpUnlink}
+		if t, ok := pl.byID[l.TargetID]; ok {
+			if gp.Name == "" {
+				gp.Name = t.Name
+			}
+			if pl.policy.Unlink == Delete && origin.CanDelete(origin.Effective(t.Origin, l.Created), true) {
+				op.Kind = OpDelete
+			}
+		}
+		gp.Ops = []Op{op}
+		pl.plan.Groups = append(pl.plan.Groups, gp)
+		n++
+	}
+	if limit := pl.policy.maxDeletes(); limit >= 0 && n > limit && !pl.in.AllowDeletes {
+		pl.find(Finding{Kind: TooManyDeletes, Count: n, Limit: limit})
+	}
+}
+
+// nearDuplicates reports the target groups whose names nearly match the name
+// of t, a group that a push created (R13: push created a duplicate).
+func (pl *planner) nearDuplicates(s *SourceGroup, t *TargetGroup) {
+	idx := pl.nearIndex()
+	var near []*TargetGroup
+	for _, o := range idx[pl.nearKeys[t]] {
+		if o != t && o.Name != t.Name {
+			near = append(near, o)
+		}
+	}
+	if len(near) > 0 {
+		pl.find(Finding{Kind: NearDuplicate, SourceID: s.ID, Name: s.Name,
+			TargetIDs: ids(near), TargetNames: names(near),
+			Detail: fmt.Sprintf("target group %s was created by a push", t.ID)})
+	}
+}
+
+// members maps s's members to target user ids and reports those without
+// one. The result is the desired member set of s's target group.
+func (pl *planner) members(s *SourceGroup) group.Members {
+	if pl.in.Users == nil {
+		return group.NewMembers(s.Members...)
+	}
+	buf := pl.buf[:0]
+	var missing []string
+	for _, u := range s.Members {
+		if id, ok := pl.in.Users[u]; ok {
+			buf = append(buf, id)
+		} else {
+			missing = append(missing, u)
+		}
+	}
+	pl.buf = buf
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		pl.find(Finding{Kind: MemberNotProvisioned, SourceID: s.ID, Name: s.Name,
+			Members: slices.Compact(missing)})
+	}
+	return group.NewMembers(buf...)
+}
+
+func (pl *planner) find(f Finding) {
+	pl.plan.Findings = append(pl.plan.Findings, f)
+}
+
+func (pl *planner) finish() {
+	slices.SortFunc(pl.plan.Groups, func(a, b GroupPlan) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.SourceID, b.SourceID))
+	})
+	slices.SortStableFunc(pl.plan.Findings, func(a, b Finding) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.SourceID, b.SourceID), cmp.Compare(a.Kind, b.Kind))
+	})
+}
+
+func (pl *planner) nameIndex() map[string][]*TargetGroup {
+	if pl.byName == nil {
+		pl.byName = make(map[string][]*TargetGroup, len(pl.byID))
+		pl.index(func(t *TargetGroup) string { return t.Name }, pl.byName)
+	}
+	return pl.byName
+}
+
+func (pl *planner) externalIndex() map[string][]*TargetGroup {
+	if pl.byExternal == nil {
+		pl.byExternal = make(map[string][]*TargetGroup, len(pl.byID))
+		pl.index(func(t *TargetGroup) string { return t.ExternalID }, pl.byExternal)
+	}
+	return pl.byExternal
+}
+
+func (pl *planner) nearIndex() map[string][]*TargetGroup {
+	if pl.byNear == nil {
+		pl.folder = newFolder()
+		pl.byNear = make(map[string][]*TargetGroup, len(pl.byID))
+		pl.nearKeys = make(map[*TargetGroup]string, len(pl.byID))
+		pl.index(func(t *TargetGroup) string {
+			k := pl.folder.key(t.Name)
+			pl.nearKeys[t] = k
+			return k
+		}, pl.byNear)
+	}
+	return pl.byNear
+}
+
+// index adds every distinct target group to idx under key(t), skipping empty
+// keys, in input order.
+func (pl *planner) index(key func(*TargetGroup) string, idx map[string][]*TargetGroup) {
+	for i := range pl.in.Current {
+		t := &pl.in.Current[i]
+		if pl.byID[t.ID] != t {
+			continue
+		}
+		if k := key(t); k != "" {
+			idx[k] = append(idx[k], t)
+		}
+	}
+	for _, ts := range idx {
+		slices.SortFunc(ts, func(a, b *TargetGroup) int { return cmp.Compare(a.ID, b.ID) })
+	}
+}
+
+// chunk appends to ops the member changes remove then add, in operations
+// sized so that packing consecutive operations into requests of at most size
+// values needs ceil((len(remove)+len(add))/size) requests: each window of size
+// values becomes one operation, or two where it straddles the removes and the
+// adds.
+func chunk(ops []Op, remove, add []string, size int) []Op {
+	r, n := len(remove), len(remove)+len(add)
+	if n == 0 {
+		return ops
+	}
+	ops = slices.Grow(ops, (n+size-1)/size+1)
+	for off := 0; off < n; off += size {
+		end := min(off+size, n)
+		if off < r {
+			ops = append(ops, Op{Kind: OpRemoveMembers, Members: remove[off:min(end, r)]})
+		}
+		if end > r {
+			ops = append(ops, Op{Kind: OpAddMembers, Members: add[max(off, r)-r : end-r]})
+		}
+	}
+	return ops
+}
+
+func ids(ts []*TargetGroup) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.ID
+	}
+	return out
+}
+
+func names(ts []*TargetGroup) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Name
+	}
+	return out
+}
+
+func joinAnd(parts []string) string {
+	if len(parts) < 2 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
