@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/origin"
 )
 
 // Applier runs syncs: it reads the target and the store, plans with its
@@ -172,11 +173,14 @@ func (a *Applier) applyGroup(ctx context.Context, size int, gp GroupPlan, link L
 		var err error
 		switch {
 		case r.create:
-			id, err = a.Target.Create(ctx, r.change)
-			if err != nil {
+			var g TargetGroup
+			if g, err = a.Target.Create(ctx, r.change); err != nil {
 				return "", err
 			}
-			err = a.Store.Link(ctx, Link{SourceID: gp.SourceID, TargetID: id, Created: true,
+			// A target may have associated with an app group (R5): only a
+			// group it reports as pushed counts as created.
+			id = g.ID
+			err = a.Store.Link(ctx, Link{SourceID: gp.SourceID, TargetID: id, Created: g.Origin == origin.Source,
 				Pushed: &Snapshot{Name: r.change.Name, Members: group.NewMembers(r.change.Add...)}})
 		case r.delete:
 			if err = a.Target.Delete(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {

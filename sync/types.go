@@ -110,12 +110,13 @@ type Target interface {
 	// them.
 	Get(ctx context.Context, id string) (TargetGroup, error)
 	// Create creates a group with c's externalId, name and members (c.Remove
-	// is empty) and returns its id. Where the target already holds exactly
-	// one group of that exact name that is not linked elsewhere, it may
-	// associate instead (R5): set the externalId, replace the members with
-	// c.Add, and return that group's id. A name held by a group linked
+	// is empty) and returns it, without members. Where the target already
+	// holds exactly one group of that exact name that is not linked
+	// elsewhere, it may associate instead (R5): set the externalId, replace
+	// the members with c.Add, and return that group, whose Origin then says
+	// it was not created by the push. A name held by a group linked
 	// elsewhere is an error wrapping [ErrConflict].
-	Create(ctx context.Context, c Change) (id string, err error)
+	Create(ctx context.Context, c Change) (TargetGroup, error)
 	// Update applies c to the group atomically: all of it or nothing.
 	Update(ctx context.Context, id string, c Change) error
 	// Delete deletes the group.

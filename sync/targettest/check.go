@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/groupsync/groupsync/origin"
 	"github.com/groupsync/groupsync/sync"
 )
 
@@ -46,20 +47,24 @@ func (c *checker) errorf(format string, args ...any) {
 
 func (c *checker) run(m1, m2, m3 string) {
 	name, ext := c.prefix+"a", c.prefix+"ext-a"
-	id, err := c.tgt.Create(c.ctx, sync.Change{ExternalID: ext, Name: name, Add: []string{m1, m2}})
+	g, err := c.tgt.Create(c.ctx, sync.Change{ExternalID: ext, Name: name, Add: []string{m1, m2}})
 	if err != nil {
 		c.errorf("Create %q: %v", name, err)
 		return
 	}
+	id := g.ID
 	c.created = append(c.created, id)
+	if g.Name != name || g.ExternalID != ext || g.Origin == origin.Target {
+		c.errorf("Create %q returned name %q externalId %q origin %v, want the new pushed group", name, g.Name, g.ExternalID, g.Origin)
+	}
 	c.expect("after Create", id, ext, name, m1, m2)
 
 	// A retried create of the same group is done already (R14).
 	if again, err := c.tgt.Create(c.ctx, sync.Change{ExternalID: ext, Name: name, Add: []string{m1, m2}}); err != nil {
 		c.errorf("Create %q again with the same externalId: %v, want the same group", name, err)
-	} else if again != id {
-		c.created = append(c.created, again)
-		c.errorf("Create %q again with the same externalId: id %s, want %s (no duplicate)", name, again, id)
+	} else if again.ID != id {
+		c.created = append(c.created, again.ID)
+		c.errorf("Create %q again with the same externalId: id %s, want %s (no duplicate)", name, again.ID, id)
 	}
 
 	if err := c.tgt.Update(c.ctx, id, sync.Change{Remove: []string{m1}, Add: []string{m3}}); err != nil {
@@ -82,7 +87,7 @@ func (c *checker) run(m1, m2, m3 string) {
 	// A create under a name that a group linked elsewhere holds is refused.
 	if other, err := c.tgt.Create(c.ctx, sync.Change{ExternalID: c.prefix + "ext-other", Name: renamed}); !errors.Is(err, sync.ErrConflict) {
 		if err == nil {
-			c.created = append(c.created, other)
+			c.created = append(c.created, other.ID)
 		}
 		c.errorf("Create %q, held by a group linked elsewhere: %v, want an error wrapping ErrConflict", renamed, err)
 	}

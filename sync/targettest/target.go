@@ -103,7 +103,7 @@ func (t *Target) List(ctx context.Context) ([]sync.TargetGroup, error) {
 	defer t.mu.Unlock()
 	out := make([]sync.TargetGroup, 0, len(t.groups))
 	for _, g := range t.groups {
-		out = append(out, sync.TargetGroup{ID: g.ID, ExternalID: g.ExternalID, Name: g.Name, Origin: g.Origin})
+		out = append(out, listed(g))
 	}
 	slices.SortFunc(out, func(a, b sync.TargetGroup) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
@@ -119,7 +119,7 @@ func (t *Target) Get(ctx context.Context, id string) (sync.TargetGroup, error) {
 	if !ok {
 		return sync.TargetGroup{}, notFound(id)
 	}
-	tg := sync.TargetGroup{ID: g.ID, ExternalID: g.ExternalID, Name: g.Name, Origin: g.Origin}
+	tg := listed(g)
 	if !t.HideMembers {
 		tg.Members, tg.MembersRead = g.Members, true
 	}
@@ -127,13 +127,13 @@ func (t *Target) Get(ctx context.Context, id string) (sync.TargetGroup, error) {
 }
 
 // Create implements [sync.Target].
-func (t *Target) Create(ctx context.Context, c sync.Change) (string, error) {
+func (t *Target) Create(ctx context.Context, c sync.Change) (sync.TargetGroup, error) {
 	if err := t.begin(ctx, "Create", c.Name); err != nil {
-		return "", err
+		return sync.TargetGroup{}, err
 	}
 	defer t.mu.Unlock()
 	if err := validate(c); err != nil {
-		return "", err
+		return sync.TargetGroup{}, err
 	}
 	var same []group.Group
 	for _, g := range t.groups {
@@ -143,24 +143,29 @@ func (t *Target) Create(ctx context.Context, c sync.Change) (string, error) {
 	}
 	switch {
 	case len(same) > 1:
-		return "", fmt.Errorf("%d groups are named %q: %w", len(same), c.Name, sync.ErrConflict)
+		return sync.TargetGroup{}, fmt.Errorf("%d groups are named %q: %w", len(same), c.Name, sync.ErrConflict)
 	case len(same) == 1:
 		g := same[0]
 		if g.ExternalID != "" && c.ExternalID != "" && g.ExternalID != c.ExternalID {
-			return "", fmt.Errorf("group %q is linked to externalId %s: %w", g.Name, g.ExternalID, sync.ErrConflict)
+			return sync.TargetGroup{}, fmt.Errorf("group %q is linked to externalId %s: %w", g.Name, g.ExternalID, sync.ErrConflict)
 		}
 		if c.ExternalID != "" {
 			g.ExternalID = c.ExternalID
 		}
 		g.Members = group.NewMembers(c.Add...)
 		t.store(g)
-		return g.ID, nil
+		return listed(g), nil
 	}
 	typ := cmp.Or(t.DefaultType, DefaultType)
 	g := group.Group{ID: t.newID(), ExternalID: c.ExternalID, Name: c.Name,
 		Members: group.NewMembers(c.Add...), Origin: origin.Source, Type: typ}
 	t.store(g)
-	return g.ID, nil
+	return listed(g), nil
+}
+
+// listed returns g as List shows it: without members.
+func listed(g group.Group) sync.TargetGroup {
+	return sync.TargetGroup{ID: g.ID, ExternalID: g.ExternalID, Name: g.Name, Origin: g.Origin}
 }
 
 // Update implements [sync.Target].
