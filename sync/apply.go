@@ -109,7 +109,7 @@ func (a *Applier) Apply(ctx context.Context, p Plan) ([]Status, error) {
 		st.SourceID, st.Name, st.TargetID = gp.SourceID, gp.Name, gp.TargetID
 		st.LastAttempt, st.Forced = a.now(), p.Force
 		switch f, isBlocked := blocked[gp.SourceID]; {
-		case isBlocked && len(gp.Ops) == 0:
+		case isBlocked && len(gp.Ops) == 0 && gp.Base == nil:
 			st.Outcome, st.Error = Blocked, f.Error()
 		default:
 			if len(gp.Ops) > 0 && st.PendingSince.IsZero() {
@@ -140,8 +140,8 @@ func (a *Applier) Apply(ctx context.Context, p Plan) ([]Status, error) {
 	return statuses, errors.Join(errs...)
 }
 
-// blockers returns, per source group, the first finding that stops its push
-// when the plan has no operation for it.
+// blockers returns, per source group, the first finding that explains why
+// the plan does nothing for it.
 func blockers(fs []Finding) map[string]Finding {
 	m := map[string]Finding{}
 	for _, f := range fs {

@@ -17,7 +17,7 @@ type benchShape struct {
 }
 
 func (s benchShape) String() string {
-	return fmt.Sprintf("groups=%d,members=%d", s.groups, s.members)
+	return fmt.Sprintf("groups=%d/members=%d", s.groups, s.members)
 }
 
 // changed is the number of members added, and also of members removed, per
@@ -210,11 +210,14 @@ func planCounts(p sync.Plan) (adds, removes map[string]int, other int) {
 	return adds, removes, other
 }
 
+// BenchmarkPlan times the planner and the baseline on the same inputs. The
+// names, BenchmarkPlan/groups=G/members=M/impl=planner|baseline, let
+// benchstat pair them: benchstat -col /impl bench.txt.
 func BenchmarkPlan(b *testing.B) {
 	for _, shape := range benchShapes {
 		bi := newBenchInput(shape)
 		members := float64(shape.groups * shape.members)
-		b.Run(shape.String()+"/planner", func(b *testing.B) {
+		b.Run(shape.String()+"/impl=planner", func(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
@@ -224,7 +227,7 @@ func BenchmarkPlan(b *testing.B) {
 			b.ReportMetric(members, "members/op")
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/members, "ns/member")
 		})
-		b.Run(shape.String()+"/baseline", func(b *testing.B) {
+		b.Run(shape.String()+"/impl=baseline", func(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {

@@ -17,8 +17,11 @@ type Plan struct {
 	// MaxMembersPerRequest is the policy's request size, which the applier
 	// packs operations into requests by.
 	MaxMembersPerRequest int
-	// Groups holds one entry per desired source group and per linked source
-	// group that left the push, sorted by name, then source id.
+	// Groups holds an entry per linked source group that left the push and
+	// per desired source group, in the order the applier applies them: the
+	// leavers, then the linked and imported groups, then the unlinked ones,
+	// each part sorted by name, then source id. So a group this plan
+	// deletes or renames frees its name before another group takes it.
 	Groups []GroupPlan
 	// Findings are sorted by name, source id, then kind.
 	Findings []Finding

@@ -108,17 +108,46 @@ func TestPlan(t *testing.T) {
 		name:   "R5 group with a stored link to another source group is linked elsewhere",
 		reason: "the stored link is authoritative even when the target group has no externalId",
 		in: sync.Input{
-			Desired: []sync.SourceGroup{src("00g1", "Old", "u1"), src("00g2", "Leadership")},
+			Desired: []sync.SourceGroup{src("00g1", "Leadership", "u1"), src("00g2", "Leadership")},
 			Current: []sync.TargetGroup{listed("t9", "", "Leadership", origin.Source)},
 			Links:   []sync.Link{linked("00g1", "t9", true, "Leadership", "u1")},
 		},
 		want: sync.Plan{MaxMembersPerRequest: maxValues,
 			Groups: []sync.GroupPlan{
+				{SourceID: "00g1", TargetID: "t9", Name: "Leadership"},
 				{SourceID: "00g2", Name: "Leadership"},
-				{SourceID: "00g1", TargetID: "t9", Name: "Old", Ops: []sync.Op{{Kind: sync.OpRename, Name: "Old", From: "Leadership"}}},
 			},
 			Findings: []sync.Finding{{Kind: sync.LinkedElsewhere, SourceID: "00g2", Name: "Leadership",
 				TargetIDs: []string{"t9"}, TargetNames: []string{"Leadership"}, Detail: "linked to source group 00g1"}},
+		},
+	}, {
+		name:   "R5 a name that a rename frees is taken in the same plan, after the rename",
+		reason: "t9 leaves the name Leadership for Old, so the unlinked group creates its own; linked groups come before unlinked ones so the rename applies first",
+		in: sync.Input{
+			Desired: []sync.SourceGroup{src("00g2", "Leadership"), src("00g1", "Old", "u1")},
+			Current: []sync.TargetGroup{listed("t9", "", "Leadership", origin.Source)},
+			Links:   []sync.Link{linked("00g1", "t9", true, "Leadership", "u1")},
+		},
+		want: sync.Plan{MaxMembersPerRequest: maxValues,
+			Groups: []sync.GroupPlan{
+				{SourceID: "00g1", TargetID: "t9", Name: "Old", Ops: []sync.Op{{Kind: sync.OpRename, Name: "Old", From: "Leadership"}}},
+				{SourceID: "00g2", Name: "Leadership", Ops: []sync.Op{{Kind: sync.OpCreate, Name: "Leadership", ExternalID: "00g2"}}},
+			},
+		},
+	}, {
+		name:   "R5 a name that a delete frees is taken in the same plan, after the delete",
+		reason: "the group leaving the push is deleted first, so the new source group of that name gets its own group, not a conflict",
+		policy: sync.Policy{Unlink: sync.Delete},
+		in: sync.Input{
+			Desired: []sync.SourceGroup{src("00g2", "Ops")},
+			Current: []sync.TargetGroup{listed("t1", "00g1", "Ops", origin.Source)},
+			Links:   []sync.Link{linked("00g1", "t1", true, "Ops")},
+		},
+		want: sync.Plan{MaxMembersPerRequest: maxValues,
+			Groups: []sync.GroupPlan{
+				{SourceID: "00g1", TargetID: "t1", Name: "Ops", Ops: []sync.Op{{Kind: sync.OpDelete}}},
+				{SourceID: "00g2", Name: "Ops", Ops: []sync.Op{{Kind: sync.OpCreate, Name: "Ops", ExternalID: "00g2"}}},
+			},
 		},
 	}, {
 		name:   "R5 two source groups of one name: the first by id claims it",

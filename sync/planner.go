@@ -67,6 +67,9 @@ type planner struct {
 	links    map[string]*Link  // by source id
 	linkedTo map[string]string // target id -> source id, stored and planned links
 	names    map[string]string // names of planned creates -> source id
+	deleting map[string]bool   // target ids this plan deletes
+	renamed  map[string]string // target id -> the name this plan gives it
+	phases   [2]int            // plan.Groups[:phases[0]] leave, [phases[0]:phases[1]] are linked
 
 	byName     map[string][]*TargetGroup // built on first use
 	byExternal map[string][]*TargetGroup // built on first use
@@ -88,6 +91,8 @@ func newPlanner(p Policy, in Input, readsOnly bool) *planner {
 		links:     make(map[string]*Link, len(in.Links)),
 		linkedTo:  make(map[string]string, len(in.Links)),
 		names:     map[string]string{},
+		deleting:  map[string]bool{},
+		renamed:   map[string]string{},
 	}
 	for i := range in.Current {
 		t := &in.Current[i]
@@ -122,21 +127,47 @@ func (pl *planner) run() Plan {
 		return cmp.Compare(pl.in.Desired[a].ID, pl.in.Desired[b].ID)
 	})
 	desired := make(map[string]struct{}, len(order))
+	for _, s := range pl.in.Desired {
+		desired[s.ID] = struct{}{}
+	}
+	// Leavers first: a group this plan deletes frees its name for the
+	// desired groups, and the applier applies the leavers first.
+	pl.leavers(desired)
+	// Linked and imported groups first, so that the names they end up with
+	// are known when unlinked groups look for names to match or take.
+	seen := make(map[string]struct{}, len(order))
+	var unlinked []*SourceGroup
+	var created [][2]*TargetGroup
 	for _, i := range order {
 		s := &pl.in.Desired[i]
-		if _, dup := desired[s.ID]; dup || s.ID == "" {
+		if _, dup := seen[s.ID]; dup || s.ID == "" {
 			pl.find(Finding{Kind: Invalid, SourceID: s.ID, Name: s.Name, Detail: invalidID(s.ID)})
 			continue
 		}
-		desired[s.ID] = struct{}{}
+		seen[s.ID] = struct{}{}
 		if err := group.ValidateName(s.Name); err != nil {
 			pl.find(Finding{Kind: Invalid, SourceID: s.ID, Name: s.Name, Detail: err.Error()})
 			pl.plan.Groups = append(pl.plan.Groups, GroupPlan{SourceID: s.ID, Name: s.Name})
 			continue
 		}
-		pl.source(s)
+		switch l, linked := pl.links[s.ID]; {
+		case s.ImportedFrom != "":
+			pl.imported(s)
+		case linked:
+			if t := pl.linked(s, l); t != nil && origin.Effective(t.Origin, l.Created) == origin.Source {
+				created = append(created, [2]*TargetGroup{{ID: s.ID, Name: s.Name}, t})
+			}
+		default:
+			unlinked = append(unlinked, s)
+		}
 	}
-	pl.leavers(desired)
+	for _, c := range created {
+		pl.nearDuplicates(c[0].ID, c[0].Name, c[1])
+	}
+	pl.phases[1] = len(pl.plan.Groups)
+	for _, s := range unlinked {
+		pl.unlinked(s)
+	}
 	pl.finish()
 	return pl.plan
 }
@@ -148,26 +179,16 @@ func invalidID(id string) string {
 	return "duplicate source id"
 }
 
-// source plans one desired source group.
-func (pl *planner) source(s *SourceGroup) {
-	switch l, linked := pl.links[s.ID]; {
-	case s.ImportedFrom != "":
-		pl.imported(s)
-	case linked:
-		pl.linked(s, l)
-	default:
-		pl.unlinked(s)
-	}
-}
-
-func (pl *planner) linked(s *SourceGroup, l *Link) {
+// linked plans a linked source group and returns its target group, or nil
+// when the target group is missing.
+func (pl *planner) linked(s *SourceGroup, l *Link) *TargetGroup {
 	gp := GroupPlan{SourceID: s.ID, TargetID: l.TargetID, Name: s.Name}
 	t, ok := pl.byID[l.TargetID]
 	if !ok {
 		pl.find(Finding{Kind: MissingOnTarget, SourceID: s.ID, Name: s.Name,
 			TargetIDs: []string{l.TargetID}, Detail: "not re-created; drop the link to push it again"})
 		pl.plan.Groups = append(pl.plan.Groups, gp)
-		return
+		return nil
 	}
 	org := origin.Effective(t.Origin, l.Created)
 	if pl.in.Force || l.Pushed == nil {
@@ -179,10 +200,8 @@ func (pl *planner) linked(s *SourceGroup, l *Link) {
 	} else {
 		pl.update(&gp, s, t, *l.Pushed, true, org)
 	}
-	if org == origin.Source {
-		pl.nearDuplicates(s, t)
-	}
 	pl.plan.Groups = append(pl.plan.Groups, gp)
+	return t
 }
 
 // live returns t's live state and whether its members are known, and records
@@ -274,6 +293,7 @@ func (pl *planner) update(gp *GroupPlan, s *SourceGroup, t *TargetGroup, base Sn
 	if base.Name != s.Name {
 		if origin.CanRename(org, true) {
 			gp.Ops = append(gp.Ops, Op{Kind: OpRename, Name: s.Name, From: base.Name})
+			pl.renamed[t.ID] = s.Name
 		} else {
 			pl.find(Finding{Kind: ReadOnly, SourceID: s.ID, Name: s.Name,
 				TargetIDs: []string{t.ID}, TargetNames: []string{base.Name},
@@ -348,29 +368,32 @@ func (pl *planner) leavers(desired map[string]struct{}) {
 			}
 			if pl.policy.Unlink == Delete && origin.CanDelete(origin.Effective(t.Origin, l.Created), true) {
 				op.Kind = OpDelete
+				pl.deleting[t.ID] = true
 			}
 		}
 		gp.Ops = []Op{op}
 		pl.plan.Groups = append(pl.plan.Groups, gp)
 		n++
 	}
+	pl.phases[0] = len(pl.plan.Groups)
 	if limit := pl.policy.maxDeletes(); limit >= 0 && n > limit && !pl.in.AllowDeletes {
 		pl.find(Finding{Kind: TooManyDeletes, Count: n, Limit: limit})
 	}
 }
 
 // nearDuplicates reports the target groups whose names nearly match the name
-// of t, a group that a push created (R13: push created a duplicate).
-func (pl *planner) nearDuplicates(s *SourceGroup, t *TargetGroup) {
+// of t, a group that a push created, once the plan is applied (R13: push
+// created a duplicate).
+func (pl *planner) nearDuplicates(sourceID, name string, t *TargetGroup) {
 	idx := pl.nearIndex()
 	var near []*TargetGroup
 	for _, o := range idx[pl.nearKeys[t]] {
-		if o != t && o.Name != t.Name {
+		if o != t && pl.name(o) != pl.name(t) {
 			near = append(near, o)
 		}
 	}
 	if len(near) > 0 {
-		pl.find(Finding{Kind: NearDuplicate, SourceID: s.ID, Name: s.Name,
+		pl.find(Finding{Kind: NearDuplicate, SourceID: sourceID, Name: name,
 			TargetIDs: ids(near), TargetNames: names(near),
 			Detail: fmt.Sprintf("target group %s was created by a push", t.ID)})
 	}
@@ -405,18 +428,30 @@ func (pl *planner) find(f Finding) {
 }
 
 func (pl *planner) finish() {
-	slices.SortFunc(pl.plan.Groups, func(a, b GroupPlan) int {
+	byName := func(a, b GroupPlan) int {
 		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.SourceID, b.SourceID))
-	})
+	}
+	g := pl.plan.Groups
+	slices.SortFunc(g[:pl.phases[0]], byName)
+	slices.SortFunc(g[pl.phases[0]:pl.phases[1]], byName)
+	slices.SortFunc(g[pl.phases[1]:], byName)
 	slices.SortStableFunc(pl.plan.Findings, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.SourceID, b.SourceID), cmp.Compare(a.Kind, b.Kind))
 	})
 }
 
+// name returns the name t has once the plan is applied.
+func (pl *planner) name(t *TargetGroup) string {
+	if n, ok := pl.renamed[t.ID]; ok {
+		return n
+	}
+	return t.Name
+}
+
 func (pl *planner) nameIndex() map[string][]*TargetGroup {
 	if pl.byName == nil {
 		pl.byName = make(map[string][]*TargetGroup, len(pl.byID))
-		pl.index(func(t *TargetGroup) string { return t.Name }, pl.byName)
+		pl.index(pl.name, pl.byName)
 	}
 	return pl.byName
 }
@@ -435,7 +470,7 @@ func (pl *planner) nearIndex() map[string][]*TargetGroup {
 		pl.byNear = make(map[string][]*TargetGroup, len(pl.byID))
 		pl.nearKeys = make(map[*TargetGroup]string, len(pl.byID))
 		pl.index(func(t *TargetGroup) string {
-			k := pl.folder.key(t.Name)
+			k := pl.folder.key(pl.name(t))
 			pl.nearKeys[t] = k
 			return k
 		}, pl.byNear)
@@ -443,12 +478,12 @@ func (pl *planner) nearIndex() map[string][]*TargetGroup {
 	return pl.byNear
 }
 
-// index adds every distinct target group to idx under key(t), skipping empty
-// keys, in input order.
+// index adds every distinct target group that the plan does not delete to
+// idx under key(t), skipping empty keys, sorted by id.
 func (pl *planner) index(key func(*TargetGroup) string, idx map[string][]*TargetGroup) {
 	for i := range pl.in.Current {
 		t := &pl.in.Current[i]
-		if pl.byID[t.ID] != t {
+		if pl.byID[t.ID] != t || pl.deleting[t.ID] {
 			continue
 		}
 		if k := key(t); k != "" {
