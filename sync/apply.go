@@ -109,7 +109,7 @@ func (a *Applier) Apply(ctx context.Context, p Plan) ([]Status, error) {
 		st.SourceID, st.Name, st.TargetID = gp.SourceID, gp.Name, gp.TargetID
 		st.LastAttempt, st.Forced = a.now(), p.Force
 		switch f, isBlocked := blocked[gp.SourceID]; {
-		case isBlocked && len(gp.Ops) == 0 && gp.Base == nil:
+		case isBlocked && len(gp.Ops) == 0 && gp.Base == nil: // nothing to apply
 			st.Outcome, st.Error = Blocked, f.Error()
 		default:
 			if len(gp.Ops) > 0 && st.PendingSince.IsZero() {

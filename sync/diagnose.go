@@ -93,7 +93,8 @@ func (d Diagnosis) String() string {
 // Plan; a force-sync plan shows drift that a normal one cannot see.
 //
 //   - ChangesPending: a status whose changes were pending at its last
-//     attempt, or a group the current plan would change.
+//     attempt, or a group the current plan would change, unless a force
+//     sync failed for it already.
 //   - ReadOnlyInSource: a read-only finding of the last or current plan.
 //   - DuplicateCreated: a near-duplicate finding that did not block a push.
 //   - ForceSyncFailed: a status whose last attempt was forced and failed or
@@ -113,20 +114,22 @@ func Diagnose(st State, current Plan) []Diagnosis {
 		out = append(out, d)
 	}
 	statuses := map[string]Status{}
+	forceFailed := map[string]bool{} // the force sync row supersedes "run a force sync"
 	for _, s := range st.Statuses {
 		statuses[s.SourceID] = s
 		pending := !s.PendingSince.IsZero() && !s.PendingSince.After(s.LastAttempt)
-		if pending {
+		switch {
+		case s.Forced && (s.Outcome == Failed || pending):
+			forceFailed[s.SourceID] = true
+			add(Diagnosis{Problem: ForceSyncFailed, SourceID: s.SourceID, Name: s.Name,
+				LastAttempt: s.LastAttempt, Detail: s.Error})
+		case pending:
 			add(Diagnosis{Problem: ChangesPending, SourceID: s.SourceID, Name: s.Name,
 				Since: s.PendingSince, LastAttempt: s.LastAttempt, Detail: s.Error})
 		}
-		if s.Forced && (s.Outcome == Failed || pending) {
-			add(Diagnosis{Problem: ForceSyncFailed, SourceID: s.SourceID, Name: s.Name,
-				LastAttempt: s.LastAttempt, Detail: s.Error})
-		}
 	}
 	for _, g := range current.Groups {
-		if len(g.Ops) > 0 {
+		if len(g.Ops) > 0 && !forceFailed[g.SourceID] {
 			s := statuses[g.SourceID]
 			add(Diagnosis{Problem: ChangesPending, SourceID: g.SourceID, Name: g.Name,
 				Since: s.PendingSince, LastAttempt: s.LastAttempt,

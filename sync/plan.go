@@ -204,28 +204,35 @@ func (f Finding) Error() string {
 	if f.Kind != TooManyDeletes {
 		fmt.Fprintf(&b, "group %q (source %s): ", f.Name, f.SourceID)
 	}
-	if s := f.Unwrap(); s != nil {
-		b.WriteString(s.Error())
-	} else {
-		b.WriteString(f.Kind.String())
+	detail := ""
+	if f.Detail != "" {
+		detail = " (" + f.Detail + ")"
 	}
 	switch f.Kind {
 	case NearDuplicate:
-		fmt.Fprintf(&b, " of %s", targets(f))
+		fmt.Fprintf(&b, "%s of %s%s", ErrNearDuplicate, targets(f), detail)
 		if f.Blocked {
-			b.WriteString("; not pushed (policy blocks near duplicates)")
+			b.WriteString("; not pushed: the policy blocks near duplicates")
 		}
-	case AmbiguousName, LinkedElsewhere, MissingOnTarget, MembershipUnreadable:
-		fmt.Fprintf(&b, ": %s", targets(f))
 	case ReadOnly:
-		fmt.Fprintf(&b, ": %s", targets(f))
+		// The sentinel ends with the fix, so it comes last.
+		fmt.Fprintf(&b, "app group %s%s: %s", targets(f), detail, origin.ErrReadOnly)
 	case MemberNotProvisioned:
-		fmt.Fprintf(&b, ": %d skipped: %s", len(f.Members), abbreviate(f.Members, 10))
+		fmt.Fprintf(&b, "%s not provisioned on the target, skipped: %s", plural(len(f.Members), "member"), abbreviate(f.Members, 10))
 	case TooManyDeletes:
-		fmt.Fprintf(&b, ": the plan unlinks or deletes %d groups, more than the limit of %d; nothing was applied", f.Count, f.Limit)
-	}
-	if f.Detail != "" {
-		fmt.Fprintf(&b, " (%s)", f.Detail)
+		fmt.Fprintf(&b, "%s: the plan unlinks or deletes %d groups, more than the limit of %d; nothing was applied", ErrTooManyDeletes, f.Count, f.Limit)
+	case Invalid:
+		fmt.Fprintf(&b, "invalid source group%s", detail)
+	default:
+		what := f.Kind.String()
+		if err := f.Unwrap(); err != nil {
+			what = err.Error()
+		}
+		b.WriteString(what)
+		if len(f.TargetIDs) > 0 {
+			b.WriteString(": " + targets(f))
+		}
+		b.WriteString(detail)
 	}
 	return b.String()
 }

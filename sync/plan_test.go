@@ -212,7 +212,7 @@ func TestPlan(t *testing.T) {
 		want: sync.Plan{MaxMembersPerRequest: maxValues,
 			Groups: []sync.GroupPlan{{SourceID: "00g5", TargetID: "t5", Name: "Sales EMEA"}},
 			Findings: []sync.Finding{{Kind: sync.ReadOnly, SourceID: "00g5", Name: "Sales EMEA",
-				TargetIDs: []string{"t5"}, TargetNames: []string{"Sales"}, Detail: `asked to rename to "Sales EMEA" and add 1 members`}},
+				TargetIDs: []string{"t5"}, TargetNames: []string{"Sales"}, Detail: `asked to rename to "Sales EMEA" and add 1 member`}},
 		},
 	}, {
 		name:   "R7 imported app group unchanged is quiet",

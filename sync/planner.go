@@ -336,10 +336,10 @@ func (pl *planner) imported(s *SourceGroup) {
 	if known {
 		add, remove := base.Members.Diff(pl.members(s))
 		if len(add) > 0 {
-			asked = append(asked, fmt.Sprintf("add %d members", len(add)))
+			asked = append(asked, "add "+plural(len(add), "member"))
 		}
 		if len(remove) > 0 {
-			asked = append(asked, fmt.Sprintf("remove %d members", len(remove)))
+			asked = append(asked, "remove "+plural(len(remove), "member"))
 		}
 	}
 	if len(asked) > 0 {

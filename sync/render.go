@@ -11,11 +11,16 @@ import (
 func (p Plan) String() string {
 	var b strings.Builder
 	counts := map[Outcome]int{}
+	blocked := blockers(p.Findings)
 	for _, g := range p.Groups {
-		counts[g.outcome()]++
+		o := g.outcome()
+		if _, ok := blocked[g.SourceID]; ok && len(g.Ops) == 0 && g.Base == nil {
+			o = Blocked
+		}
+		counts[o]++
 	}
-	fmt.Fprintf(&b, "Plan: %d to create, %d to link, %d to update, %d to unlink, %d to delete, %d unchanged.",
-		counts[Created], counts[Linked], counts[Updated], counts[Unlinked], counts[Deleted], counts[Unchanged])
+	fmt.Fprintf(&b, "Plan: %d to create, %d to link, %d to update, %d to unlink, %d to delete, %d unchanged, %d blocked.",
+		counts[Created], counts[Linked], counts[Updated], counts[Unlinked], counts[Deleted], counts[Unchanged], counts[Blocked])
 	if p.Force {
 		b.WriteString(" (force sync)")
 	}

@@ -364,7 +364,8 @@ func (w *walk) troubleshoot() error {
 		return fmt.Errorf("second attempt: got error %v, want Engineering to fail", err)
 	}
 	w.out.printf("The changes are still not appearing in 15Five. Diagnose:\n")
-	if _, err := w.diagnose(); err != nil {
+	first, err := w.diagnose()
+	if err != nil {
 		return err
 	}
 
@@ -379,7 +380,7 @@ func (w *walk) troubleshoot() error {
 		return err
 	}
 	got := map[groupsync.Problem]groupsync.Diagnosis{}
-	for _, d := range ds {
+	for _, d := range append(first, ds...) {
 		got[d.Problem] = d
 	}
 	for _, p := range []groupsync.Problem{groupsync.ChangesPending, groupsync.ReadOnlyInSource,

@@ -37,7 +37,7 @@ type Target struct {
 	// Fail, when set, is called before each sync.Target method with the
 	// method's name ("List", "Get", "Create", "Update", "Delete") and the
 	// group id (the name for Create); an error it returns is returned
-	// instead of doing anything.
+	// instead of doing anything. Set it before the target is in use.
 	Fail func(method, id string) error
 
 	mu     gosync.Mutex
