@@ -220,7 +220,7 @@ func (f Finding) Error() string {
 	case MemberNotProvisioned:
 		fmt.Fprintf(&b, "%s not provisioned on the target, skipped: %s", plural(len(f.Members), "member"), abbreviate(f.Members, 10))
 	case TooManyDeletes:
-		fmt.Fprintf(&b, "%s: the plan unlinks or deletes %d groups, more than the limit of %d; nothing was applied", ErrTooManyDeletes, f.Count, f.Limit)
+		fmt.Fprintf(&b, "%s: the plan unlinks or deletes %d groups, more than the limit of %d, so none of it is applied", ErrTooManyDeletes, f.Count, f.Limit)
 	case Invalid:
 		fmt.Fprintf(&b, "invalid source group%s", detail)
 	default:

@@ -1,0 +1,83 @@
+package sync_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/origin"
+	"github.com/groupsync/groupsync/sync"
+	"github.com/groupsync/groupsync/sync/targettest"
+)
+
+// Planning is a pure function of the desired source groups, the target's
+// groups and the stored links.
+func ExamplePolicy_Plan() {
+	plan := sync.Policy{}.Plan(sync.Input{
+		Desired: []sync.SourceGroup{
+			{ID: "00g1", Name: "Engineering", Members: []string{"alice", "bob"}},
+			{ID: "00g2", Name: "Leadership", Members: []string{"carol"}},
+			{ID: "00g3", Name: "leadership "},
+		},
+		Users: map[string]string{"alice": "u-alice", "bob": "u-bob", "carol": "u-carol"},
+		Current: []sync.TargetGroup{{ID: "t9", Name: "Leadership", Origin: origin.Target,
+			Members: group.NewMembers("u-dave"), MembersRead: true}},
+	})
+	fmt.Print(plan)
+	// Output:
+	// Plan: 2 to create, 1 to link, 0 to update, 0 to unlink, 0 to delete, 0 unchanged, 0 blocked.
+	//
+	//   + create "Engineering" (source 00g1)
+	//       + 2 members: u-alice, u-bob
+	//
+	//   ~ link "Leadership" (source 00g2, target t9) by exact name
+	//       ~ externalId -> 00g2
+	//       - 1 member: u-dave
+	//       + 1 member: u-carol
+	//
+	//   + create "leadership " (source 00g3)
+	//
+	// Findings:
+	//   ! group "leadership " (source 00g3): likely duplicate group of "Leadership" (id t9)
+}
+
+// An Applier reads the target and the store, plans and applies.
+func ExampleApplier_Sync() {
+	app := &targettest.Target{}
+	a := &sync.Applier{Target: app, Store: &sync.MemStore{}}
+	in := sync.Input{Desired: []sync.SourceGroup{{ID: "00g1", Name: "Engineering", Members: []string{"u1"}}}}
+	_, statuses, err := a.Sync(context.Background(), in)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, s := range statuses {
+		fmt.Printf("group %s was %s\n", s.Name, s.Outcome)
+	}
+	for _, g := range app.Groups() {
+		fmt.Printf("%s: type %s, origin %s, members %v\n", g.Name, g.Type, g.Origin, g.Members.Slice())
+	}
+	// Output:
+	// group Engineering was created
+	// Engineering: type Groups, origin source, members [u1]
+}
+
+// Diagnose turns statuses and plans into the rows of the troubleshooting
+// table.
+func ExampleDiagnose() {
+	last := time.Date(2026, 11, 2, 9, 3, 0, 0, time.UTC)
+	state := sync.State{Statuses: []sync.Status{{
+		SourceID: "00g1", Name: "Engineering", LastAttempt: last, Forced: true,
+		Outcome: sync.Failed, Error: "503 service unavailable", PendingSince: last.Add(-time.Hour),
+	}}}
+	for _, d := range sync.Diagnose(state, sync.Plan{}) {
+		fmt.Println(d.Problem)
+		fmt.Println("fix:", d.Problem.Fix())
+		fmt.Printf("support request: group %q, last sync attempt %s\n", d.Name, d.LastAttempt.Format(time.RFC3339))
+	}
+	// Output:
+	// force sync did not resolve the delay
+	// fix: contact the app's support with the group name and the timestamp of the last sync attempt
+	// support request: group "Engineering", last sync attempt 2026-11-02T09:03:00Z
+}
