@@ -1,6 +1,7 @@
 package sync_test
 
 import (
+	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -64,7 +65,17 @@ func uuid(r *rand.Rand) string {
 	}
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+	var buf [36]byte
+	hex.Encode(buf[0:8], u[0:4])
+	buf[8] = '-'
+	hex.Encode(buf[9:13], u[4:6])
+	buf[13] = '-'
+	hex.Encode(buf[14:18], u[6:8])
+	buf[18] = '-'
+	hex.Encode(buf[19:23], u[8:10])
+	buf[23] = '-'
+	hex.Encode(buf[24:36], u[10:16])
+	return string(buf[:])
 }
 
 // newBenchInput builds a deterministic input of shape s: every group linked
@@ -216,6 +227,7 @@ func planCounts(p sync.Plan) (adds, removes map[string]int, other int) {
 func BenchmarkPlan(b *testing.B) {
 	for _, shape := range benchShapes {
 		bi := newBenchInput(shape)
+		checkBenchInput(b, bi)
 		members := float64(shape.groups * shape.members)
 		b.Run(shape.String()+"/impl=planner", func(b *testing.B) {
 			b.ReportAllocs()
@@ -243,80 +255,100 @@ func BenchmarkPlan(b *testing.B) {
 	}
 }
 
-// TestBenchInputShape checks that the benchmark inputs ask for what the
-// benchmarks claim to measure: per group exactly 10% of the members added and
-// 10% removed, no other operation and no finding, and the baseline agreeing
-// with the planner on the member values.
+// TestBenchInputShape checks the input generator on the first benchmark
+// shape and on scaled-down versions of the others, cheap enough for every
+// test run (the race detector included). BenchmarkPlan runs the same check
+// on every full-size shape before timing it.
 func TestBenchInputShape(t *testing.T) {
-	for _, shape := range benchShapes {
+	shapes := []benchShape{
+		{groups: 1000, members: 100},
+		{groups: 10, members: 10000},
+		{groups: 100, members: 1000},
+	}
+	for _, shape := range shapes {
 		t.Run(shape.String(), func(t *testing.T) {
-			if testing.Short() && shape.groups*shape.members > 1_000_000 {
-				t.Skip("large input in short mode")
-			}
-			bi := newBenchInput(shape)
-			c := shape.changed()
-			if c == 0 {
-				t.Fatalf("shape %v changes no member", shape)
-			}
-			for i, l := range bi.in.Links {
-				s := bi.in.Desired[i]
-				if !l.Created || l.Pushed == nil || l.SourceID != s.ID || bi.in.Current[i].MembersRead {
-					t.Fatalf("group %d: link %+v is not a created, snapshotted link of %s with an unread target", i, l, s.ID)
-				}
-				if n := l.Pushed.Members.Len(); n != shape.members {
-					t.Fatalf("group %d: snapshot has %d members, want %d", i, n, shape.members)
-				}
-				if n := len(slices.Compact(slices.Sorted(slices.Values(s.Members)))); n != shape.members {
-					t.Fatalf("group %d: source has %d distinct members, want %d", i, n, shape.members)
-				}
-			}
-
-			p := sync.Policy{}.Plan(bi.in)
-			if len(p.Findings) != 0 {
-				t.Errorf("plan has %d findings, want none; first: %v", len(p.Findings), p.Findings[0])
-			}
-			if len(p.Groups) != shape.groups {
-				t.Fatalf("plan has %d groups, want %d", len(p.Groups), shape.groups)
-			}
-			adds, removes, other := planCounts(p)
-			if other != 0 {
-				t.Errorf("plan has %d operations other than member adds and removes", other)
-			}
-			var totalAdd, totalRemove int
-			for _, s := range bi.in.Desired {
-				if adds[s.ID] != c || removes[s.ID] != c {
-					t.Fatalf("group %s: plan adds %d and removes %d members, want %d each",
-						s.ID, adds[s.ID], removes[s.ID], c)
-				}
-				totalAdd += adds[s.ID]
-				totalRemove += removes[s.ID]
-			}
-			if want := shape.groups * c; totalAdd != want || totalRemove != want {
-				t.Errorf("plan adds %d and removes %d members in all, want %d each", totalAdd, totalRemove, want)
-			}
-
-			ba, br := baseline(bi)
-			if ba != totalAdd || br != totalRemove {
-				t.Errorf("baseline adds %d and removes %d members, planner %d and %d", ba, br, totalAdd, totalRemove)
-			}
-			// On the last group, both compute the same member values.
-			last := p.Groups[len(p.Groups)-1] // sorted by name: the last desired group
-			var pa, pr []string
-			for _, op := range last.Ops {
-				switch op.Kind {
-				case sync.OpAddMembers:
-					pa = append(pa, op.Members...)
-				case sync.OpRemoveMembers:
-					pr = append(pr, op.Members...)
-				}
-			}
-			if last.SourceID != bi.in.Desired[len(bi.in.Desired)-1].ID {
-				t.Fatalf("last planned group is %s, want the last desired group", last.SourceID)
-			}
-			if !slices.Equal(pa, slices.Sorted(slices.Values(baselineSink))) ||
-				!slices.Equal(pr, slices.Sorted(slices.Values(baselineSinkRemove))) {
-				t.Errorf("last group: planner and baseline disagree on the member values")
-			}
+			checkBenchInput(t, newBenchInput(shape))
 		})
 	}
+}
+
+// checkBenchInput checks that bi asks for what the benchmarks claim to
+// measure: every group linked, created by the source, snapshotted and listed
+// without members; per group exactly 10% of the members added and 10%
+// removed, no other operation and no finding; and the baseline agreeing with
+// the planner on the member values.
+func checkBenchInput(tb testing.TB, bi *benchInput) {
+	tb.Helper()
+	shape := bi.shape
+	c := shape.changed()
+	if c == 0 {
+		tb.Fatalf("shape %v changes no member", shape)
+	}
+	if len(bi.in.Desired) != shape.groups || len(bi.in.Links) != shape.groups || len(bi.in.Current) != shape.groups {
+		tb.Fatalf("input has %d desired groups, %d links and %d target groups, want %d each",
+			len(bi.in.Desired), len(bi.in.Links), len(bi.in.Current), shape.groups)
+	}
+	for i, l := range bi.in.Links {
+		s := bi.in.Desired[i]
+		if !l.Created || l.Pushed == nil || l.SourceID != s.ID || bi.in.Current[i].MembersRead {
+			tb.Fatalf("group %d: link %+v is not a created, snapshotted link of %s with an unread target", i, l, s.ID)
+		}
+		if n := l.Pushed.Members.Len(); n != shape.members || len(bi.target[i]) != n {
+			tb.Fatalf("group %d: snapshot has %d members (baseline %d), want %d", i, n, len(bi.target[i]), shape.members)
+		}
+		if n := len(slices.Compact(slices.Sorted(slices.Values(s.Members)))); n != shape.members || len(s.Members) != n {
+			tb.Fatalf("group %d: source has %d distinct of %d members, want %d", i, n, len(s.Members), shape.members)
+		}
+	}
+
+	p := sync.Policy{}.Plan(bi.in)
+	if len(p.Findings) != 0 {
+		tb.Errorf("plan has %d findings, want none; first: %v", len(p.Findings), p.Findings[0])
+	}
+	if len(p.Groups) != shape.groups {
+		tb.Fatalf("plan has %d groups, want %d", len(p.Groups), shape.groups)
+	}
+	adds, removes, other := planCounts(p)
+	if other != 0 {
+		tb.Errorf("plan has %d operations other than member adds and removes", other)
+	}
+	var totalAdd, totalRemove int
+	for _, s := range bi.in.Desired {
+		if adds[s.ID] != c || removes[s.ID] != c {
+			tb.Fatalf("group %s: plan adds %d and removes %d members, want %d each",
+				s.ID, adds[s.ID], removes[s.ID], c)
+		}
+		totalAdd += adds[s.ID]
+		totalRemove += removes[s.ID]
+	}
+	if want := shape.groups * c; totalAdd != want || totalRemove != want {
+		tb.Errorf("plan adds %d and removes %d members in all, want %d each", totalAdd, totalRemove, want)
+	}
+
+	ba, br := baseline(bi)
+	if ba != totalAdd || br != totalRemove {
+		tb.Errorf("baseline adds %d and removes %d members, planner %d and %d", ba, br, totalAdd, totalRemove)
+	}
+	// On the last group, which the baseline's sinks hold, both compute the
+	// same member values.
+	lastID := bi.in.Desired[len(bi.in.Desired)-1].ID
+	var pa, pr []string
+	for _, gp := range p.Groups {
+		if gp.SourceID != lastID {
+			continue
+		}
+		for _, op := range gp.Ops {
+			switch op.Kind {
+			case sync.OpAddMembers:
+				pa = append(pa, op.Members...)
+			case sync.OpRemoveMembers:
+				pr = append(pr, op.Members...)
+			}
+		}
+	}
+	if !slices.Equal(pa, slices.Sorted(slices.Values(baselineSink))) ||
+		!slices.Equal(pr, slices.Sorted(slices.Values(baselineSinkRemove))) {
+		tb.Errorf("group %s: planner and baseline disagree on the member values", lastID)
+	}
+	baselineSink, baselineSinkRemove = nil, nil
 }
