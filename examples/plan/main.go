@@ -239,9 +239,9 @@ func (w *walk) associate() error {
 	case n != 1:
 		return fmt.Errorf("%d groups are named Leadership, want 1", n)
 	case !after.Members.Equal(group.NewMembers("u-alice", "u-carol", "u-erin")):
-		return fmt.Errorf("Leadership has members %v", after.Members.Slice())
+		return fmt.Errorf("group Leadership has members %v", after.Members.Slice())
 	case after.Type != before.Type || after.Origin != before.Origin:
-		return fmt.Errorf("Leadership changed type or origin: %s, %s", after.Type, after.Origin)
+		return fmt.Errorf("group Leadership changed type or origin: %s, %s", after.Type, after.Origin)
 	}
 	return nil
 }
@@ -297,9 +297,9 @@ func (w *walk) readOnly() error {
 	case !ok || !errors.Is(f, origin.ErrReadOnly):
 		return errors.New("the plan has no read-only finding for Sales")
 	case w.wire.writes != writes:
-		return fmt.Errorf("Okta wrote %d times to 15Five", w.wire.writes-writes)
+		return fmt.Errorf("okta wrote %d times to 15Five", w.wire.writes-writes)
 	case !same(before, after):
-		return fmt.Errorf("Sales changed: %+v", after)
+		return fmt.Errorf("group Sales changed: %+v", after)
 	}
 	return nil
 }
@@ -386,7 +386,7 @@ func (w *walk) troubleshoot() error {
 	for _, p := range []groupsync.Problem{groupsync.ChangesPending, groupsync.ReadOnlyInSource,
 		groupsync.DuplicateCreated, groupsync.ForceSyncFailed} {
 		if _, ok := got[p]; !ok {
-			return fmt.Errorf("Diagnose has no %q row", p)
+			return fmt.Errorf("no %q row from Diagnose", p)
 		}
 	}
 	d := got[groupsync.ForceSyncFailed]
