@@ -115,9 +115,13 @@ func (a *Applier) Apply(ctx context.Context, p Plan) ([]Status, error) {
 			if len(gp.Ops) > 0 && st.PendingSince.IsZero() {
 				st.PendingSince = st.LastAttempt
 			}
-			id, err := a.applyGroup(ctx, p.MaxMembersPerRequest, gp, links[gp.SourceID])
+			id, refused, err := a.applyGroup(ctx, p.MaxMembersPerRequest, gp, links[gp.SourceID])
 			if id != "" {
 				st.TargetID = id
+			}
+			st.Refused = refused
+			if len(refused) > 0 {
+				a.log(ctx, slog.LevelWarn, "target refused members", gp, slog.Any("members", refused))
 			}
 			if err != nil {
 				err = &GroupError{Op: gp.outcome().verb(), SourceID: gp.SourceID, Name: gp.Name, Err: err}
@@ -158,57 +162,153 @@ func blockers(fs []Finding) map[string]Finding {
 	return m
 }
 
-// applyGroup applies gp's operations request by request and returns the
-// target id, which a create assigns.
-func (a *Applier) applyGroup(ctx context.Context, size int, gp GroupPlan, link Link) (string, error) {
-	id := gp.TargetID
+// applyGroup applies gp's operations request by request. It returns the
+// target id, which a create assigns, and the member values the target
+// refused (R8).
+func (a *Applier) applyGroup(ctx context.Context, size int, gp GroupPlan, link Link) (id string, refused []string, err error) {
+	id = gp.TargetID
 	linking := len(gp.Ops) > 0 && gp.Ops[0].Kind == OpLink
 	if gp.Base != nil && !linking {
 		link.Pushed = gp.Base
 		if err := a.Store.Link(ctx, link); err != nil {
-			return id, fmt.Errorf("record snapshot: %w", err)
+			return id, nil, fmt.Errorf("record snapshot: %w", err)
 		}
 	}
 	for _, r := range pack(gp.Ops, size) {
-		var err error
+		var skipped []string
 		switch {
 		case r.create:
-			var g TargetGroup
-			if g, err = a.Target.Create(ctx, r.change); err != nil {
-				return "", err
-			}
-			// A target may have associated with an app group (R5): only a
-			// group it reports as pushed counts as created.
-			id = g.ID
-			err = a.Store.Link(ctx, Link{SourceID: gp.SourceID, TargetID: id, Created: g.Origin == origin.Source,
-				Pushed: &Snapshot{Name: r.change.Name, Members: group.NewMembers(r.change.Add...)}})
+			id, skipped, err = a.create(ctx, gp.SourceID, r.change)
 		case r.delete:
-			if err = a.Target.Delete(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
-				return id, err
+			if err = a.Target.Delete(ctx, id); err == nil || errors.Is(err, ErrNotFound) {
+				err = a.record(a.Store.Unlink(ctx, gp.SourceID))
 			}
-			err = a.Store.Unlink(ctx, gp.SourceID)
 		case r.unlink:
-			err = a.Store.Unlink(ctx, gp.SourceID)
+			err = a.record(a.Store.Unlink(ctx, gp.SourceID))
 		default:
-			if !r.change.empty() {
-				if err = a.Target.Update(ctx, id, r.change); err != nil {
-					return id, err
+			var first func() error
+			if r.link {
+				first = func() error {
+					return a.Store.Link(ctx, Link{SourceID: gp.SourceID, TargetID: id, Pushed: gp.Base})
 				}
 			}
-			if r.link {
-				err = a.Store.Link(ctx, Link{SourceID: gp.SourceID, TargetID: id, Pushed: gp.Base})
-			}
-			if err == nil && !r.change.empty() {
-				err = a.Store.Pushed(ctx, gp.SourceID, r.change)
-			}
+			skipped, err = a.update(ctx, gp.SourceID, id, r.change, first)
 		}
+		refused = append(refused, skipped...)
 		if err != nil {
-			return id, fmt.Errorf("record applied request: %w", err)
+			return id, refused, err
 		}
 		a.log(ctx, slog.LevelDebug, "request applied", gp,
 			slog.Int("removed", len(r.change.Remove)), slog.Int("added", len(r.change.Add)))
 	}
-	return id, nil
+	return id, refused, nil
+}
+
+// create creates the group of c and records its link. When the target
+// refuses a member, it creates the group bare and adds the members one by
+// one, skipping the refused ones (R8).
+func (a *Applier) create(ctx context.Context, sourceID string, c Change) (string, []string, error) {
+	g, err := a.Target.Create(ctx, c)
+	bare := errors.Is(err, ErrMemberRefused) && len(c.Add) > 0
+	if bare {
+		g, err = a.Target.Create(ctx, Change{ExternalID: c.ExternalID, Name: c.Name})
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	// A target may have associated with an app group (R5): only a group it
+	// reports as pushed counts as created.
+	l := Link{SourceID: sourceID, TargetID: g.ID, Created: g.Origin == origin.Source,
+		Pushed: &Snapshot{Name: c.Name, Members: group.NewMembers(c.Add...)}}
+	if bare {
+		l.Pushed.Members = group.Members{}
+	}
+	if err := a.Store.Link(ctx, l); err != nil {
+		return g.ID, nil, a.record(err)
+	}
+	if !bare {
+		return g.ID, nil, nil
+	}
+	refused, err := a.oneByOne(ctx, sourceID, g.ID, Change{Add: c.Add})
+	return g.ID, refused, err
+}
+
+// update sends c to the target and records it. first, when set, runs once
+// the target has taken the first write. When the target refuses a member,
+// update retries member by member and returns the refused ones (R8).
+func (a *Applier) update(ctx context.Context, sourceID, id string, c Change, first func() error) ([]string, error) {
+	if first == nil {
+		first = func() error { return nil }
+	}
+	if c.empty() {
+		return nil, a.record(first())
+	}
+	err := a.Target.Update(ctx, id, c)
+	if errors.Is(err, ErrMemberRefused) && len(c.Remove)+len(c.Add) > 0 {
+		head := Change{ExternalID: c.ExternalID, Name: c.Name}
+		if !head.empty() {
+			if err := a.Target.Update(ctx, id, head); err != nil {
+				return nil, err
+			}
+		}
+		if err := a.record(first(), a.pushed(ctx, sourceID, head)); err != nil {
+			return nil, err
+		}
+		if members := slices.Concat(c.Remove, c.Add); len(members) == 1 {
+			return members, nil // that one member is the refused one
+		}
+		return a.oneByOne(ctx, sourceID, id, Change{Remove: c.Remove, Add: c.Add})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return nil, a.record(first(), a.Store.Pushed(ctx, sourceID, c))
+}
+
+// oneByOne sends c's member changes one request per member, skipping and
+// returning those the target refuses.
+func (a *Applier) oneByOne(ctx context.Context, sourceID, id string, c Change) ([]string, error) {
+	var refused []string
+	send := func(one Change, m string) error {
+		switch err := a.Target.Update(ctx, id, one); {
+		case errors.Is(err, ErrMemberRefused):
+			refused = append(refused, m)
+			return nil
+		case err != nil:
+			return err
+		}
+		return a.record(a.Store.Pushed(ctx, sourceID, one))
+	}
+	for _, m := range c.Remove {
+		if err := send(Change{Remove: []string{m}}, m); err != nil {
+			return refused, err
+		}
+	}
+	for _, m := range c.Add {
+		if err := send(Change{Add: []string{m}}, m); err != nil {
+			return refused, err
+		}
+	}
+	return refused, nil
+}
+
+// pushed records c unless it is empty.
+func (a *Applier) pushed(ctx context.Context, sourceID string, c Change) error {
+	if c.empty() {
+		return nil
+	}
+	return a.Store.Pushed(ctx, sourceID, c)
+}
+
+// record wraps the first store error: the target applied the request, the
+// store failed to record it.
+func (a *Applier) record(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return fmt.Errorf("record applied request: %w", err)
+		}
+	}
+	return nil
 }
 
 // request is what one call to the target carries.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -390,5 +391,31 @@ func (l lossy) Update(ctx context.Context, id string, c sync.Change) error {
 func TestTargetConformanceCatchesABrokenTarget(t *testing.T) {
 	if err := targettest.TestTarget(context.Background(), lossy{&targettest.Target{}}, "u1", "u2", "u3"); err == nil {
 		t.Fatal("TestTarget passed a target that ignores removals")
+	}
+}
+
+func TestR8RefusedMembersAreRetriedOneByOneAndSkipped(t *testing.T) {
+	f := newFixture(sync.Policy{})
+	f.tgt.Accept = func(m string) bool { return m != "ghost" && m != "gone" }
+	// No user mapping: the target decides.
+	_, st := f.sync(t, sync.Input{Desired: []sync.SourceGroup{src("00g1", "Engineering", "u1", "ghost", "u2")}})
+	if d := cmp.Diff([]string{"u1", "u2"}, members(f.one(t, "Engineering"))); d != "" {
+		t.Errorf("members (-want +got):\n%s", d)
+	}
+	if st[0].Outcome != sync.Created || !slices.Equal(st[0].Refused, []string{"ghost"}) {
+		t.Errorf("status %+v, want created with ghost refused", st[0])
+	}
+	// The refused member is not recorded as pushed, so the next sync tries
+	// it again, beside a rename and real changes.
+	_, st = f.sync(t, sync.Input{Desired: []sync.SourceGroup{src("00g1", "Platform", "u1", "ghost", "gone", "u3")}})
+	if d := cmp.Diff([]string{"u1", "u3"}, members(f.one(t, "Platform"))); d != "" {
+		t.Errorf("members after update (-want +got):\n%s", d)
+	}
+	if st[0].Outcome != sync.Updated || !slices.Equal(st[0].Refused, []string{"ghost", "gone"}) {
+		t.Errorf("status %+v, want updated with ghost and gone refused", st[0])
+	}
+	state, _ := f.store.Load(context.Background())
+	if got := state.Links[0].Pushed; got.Name != "Platform" || !slices.Equal(got.Members.Slice(), []string{"u1", "u3"}) {
+		t.Errorf("snapshot %q %v, want what the target holds", got.Name, got.Members.Slice())
 	}
 }

@@ -25,6 +25,9 @@ var (
 	ErrTooManyDeletes = errors.New("too many deletes")
 	// ErrNotFound: the target group does not exist.
 	ErrNotFound = errors.New("target group not found")
+	// ErrMemberRefused: the target refused a member value (a user it does
+	// not know) and applied nothing of the request.
+	ErrMemberRefused = errors.New("target refused a member")
 	// ErrConflict: the target refused a write because of another group
 	// (a name or externalId held by a group linked elsewhere).
 	ErrConflict = errors.New("conflict on target")

@@ -72,6 +72,9 @@ type Status struct {
 	Outcome     Outcome
 	// Error says why the last attempt failed or was blocked.
 	Error string `json:",omitempty"`
+	// Refused holds the member values the target refused in the last
+	// attempt; they were skipped and the group went on (R8).
+	Refused []string `json:",omitempty"`
 	// LastSuccess is when an attempt last brought the group to its desired
 	// state; zero if none has.
 	LastSuccess time.Time

@@ -102,7 +102,9 @@ type Change struct {
 // Writes are idempotent (R14): adding a present member or removing an absent
 // one succeeds. Every method returns an error wrapping [ErrNotFound] for a
 // missing group and [origin.ErrReadOnly] when the target refuses to rename or
-// delete an app-created group.
+// delete an app-created group. Create and Update return an error wrapping
+// [ErrMemberRefused], having applied nothing, when the target refuses a
+// member value; the applier then retries member by member (R8).
 type Target interface {
 	// List returns every group, without members.
 	List(ctx context.Context) ([]TargetGroup, error)

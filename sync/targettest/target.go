@@ -34,6 +34,10 @@ type Target struct {
 	// HideMembers makes Get return no members, like AWS IAM Identity
 	// Center.
 	HideMembers bool
+	// Accept, when set, says which member values the target knows; a
+	// request with any other is refused with an error wrapping
+	// [sync.ErrMemberRefused], and nothing of it applies.
+	Accept func(member string) bool
 	// Fail, when set, is called before each sync.Target method with the
 	// method's name ("List", "Get", "Create", "Update", "Delete") and the
 	// group id (the name for Create); an error it returns is returned
@@ -132,7 +136,7 @@ func (t *Target) Create(ctx context.Context, c sync.Change) (sync.TargetGroup, e
 		return sync.TargetGroup{}, err
 	}
 	defer t.mu.Unlock()
-	if err := validate(c); err != nil {
+	if err := t.validate(c); err != nil {
 		return sync.TargetGroup{}, err
 	}
 	var same []group.Group
@@ -187,7 +191,7 @@ func (t *Target) Update(ctx context.Context, id string, c sync.Change) error {
 		}
 		g.Name = c.Name
 	}
-	if err := validateMembers(c.Remove, c.Add); err != nil {
+	if err := t.validateMembers(c.Remove, c.Add); err != nil {
 		return err
 	}
 	if c.ExternalID != "" {
@@ -248,17 +252,22 @@ func (t *Target) newID() string {
 	}
 }
 
-func validate(c sync.Change) error {
+func (t *Target) validate(c sync.Change) error {
 	if err := group.ValidateName(c.Name); err != nil {
 		return err
 	}
-	return validateMembers(c.Remove, c.Add)
+	return t.validateMembers(c.Remove, c.Add)
 }
 
-func validateMembers(lists ...[]string) error {
+func (t *Target) validateMembers(lists ...[]string) error {
 	for _, l := range lists {
-		if slices.Contains(l, "") {
-			return fmt.Errorf("%w: empty member id", group.ErrInvalid)
+		for _, m := range l {
+			if m == "" {
+				return fmt.Errorf("%w: empty member id", group.ErrInvalid)
+			}
+			if t.Accept != nil && !t.Accept(m) {
+				return fmt.Errorf("unknown user %q: %w", m, sync.ErrMemberRefused)
+			}
 		}
 	}
 	return nil
