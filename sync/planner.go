@@ -137,7 +137,11 @@ func (pl *planner) run() Plan {
 	// are known when unlinked groups look for names to match or take.
 	seen := make(map[string]struct{}, len(order))
 	var unlinked []*SourceGroup
-	var created [][2]*TargetGroup
+	type pushed struct {
+		sourceID, name string
+		t              *TargetGroup
+	}
+	var created []pushed
 	for _, i := range order {
 		s := &pl.in.Desired[i]
 		if _, dup := seen[s.ID]; dup || s.ID == "" {
@@ -155,14 +159,14 @@ func (pl *planner) run() Plan {
 			pl.imported(s)
 		case linked:
 			if t := pl.linked(s, l); t != nil && origin.Effective(t.Origin, l.Created) == origin.Source {
-				created = append(created, [2]*TargetGroup{{ID: s.ID, Name: s.Name}, t})
+				created = append(created, pushed{s.ID, s.Name, t})
 			}
 		default:
 			unlinked = append(unlinked, s)
 		}
 	}
 	for _, c := range created {
-		pl.nearDuplicates(c[0].ID, c[0].Name, c[1])
+		pl.nearDuplicates(c.sourceID, c.name, c.t)
 	}
 	pl.phases[1] = len(pl.plan.Groups)
 	for _, s := range unlinked {
