@@ -1,0 +1,94 @@
+package scimx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	scimerrors "github.com/elimity-com/scim/errors"
+
+	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/origin"
+)
+
+// Errors the handler answers with, beside [ErrNotFound], [group.ErrInvalid]
+// and [origin.ErrReadOnly].
+var (
+	// ErrConflict: the request collides with another group: a POST whose
+	// name matches several groups or one linked to another externalId (R5),
+	// or a rename to a name another group holds.
+	ErrConflict = errors.New("conflicts with another group")
+	// ErrVersionMismatch: If-Match names another version of the group.
+	ErrVersionMismatch = errors.New("group version does not match If-Match")
+	// ErrUnknownMembers: the member resolver does not know some member
+	// values; see [UnknownMembersError].
+	ErrUnknownMembers = errors.New("unknown members")
+)
+
+// UnknownMembersError names the member values a resolver refused.
+type UnknownMembersError struct {
+	Members []string
+}
+
+func (e *UnknownMembersError) Error() string {
+	const show = 20
+	if len(e.Members) <= show {
+		return fmt.Sprintf("unknown members: %s", strings.Join(e.Members, ", "))
+	}
+	return fmt.Sprintf("unknown members: %s and %d more", strings.Join(e.Members[:show], ", "), len(e.Members)-show)
+}
+
+func (e *UnknownMembersError) Unwrap() error { return ErrUnknownMembers }
+
+// requestError is a refusal of a malformed or forbidden request, with the
+// SCIM status and type to answer it with.
+type requestError struct {
+	status   int
+	scimType scimerrors.ScimType
+	detail   string
+}
+
+func (e *requestError) Error() string { return e.detail }
+
+func badRequest(scimType scimerrors.ScimType, format string, args ...any) error {
+	return &requestError{status: http.StatusBadRequest, scimType: scimType, detail: fmt.Sprintf(format, args...)}
+}
+
+// codes maps domain errors to SCIM answers, most specific first. The detail
+// of these errors is made for clients; anything not in the table becomes a
+// generic 500 without its text.
+var codes = []struct {
+	err      error
+	status   int
+	scimType scimerrors.ScimType
+}{
+	{ErrNotFound, http.StatusNotFound, ""},
+	{origin.ErrReadOnly, http.StatusBadRequest, scimerrors.ScimTypeMutability},
+	{ErrConflict, http.StatusConflict, scimerrors.ScimTypeUniqueness},
+	{ErrVersionMismatch, http.StatusPreconditionFailed, ""},
+	{ErrUnknownMembers, http.StatusBadRequest, scimerrors.ScimTypeInvalidValue},
+	{group.ErrInvalid, http.StatusBadRequest, scimerrors.ScimTypeInvalidValue},
+}
+
+// toSCIM turns err into the SCIM error value the server answers with.
+func toSCIM(ctx context.Context, log *slog.Logger, err error) error {
+	if err == nil {
+		return nil
+	}
+	var re *requestError
+	if errors.As(err, &re) {
+		return scimerrors.ScimError{Status: re.status, ScimType: re.scimType, Detail: re.detail}
+	}
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			return scimerrors.ScimError{Status: c.status, ScimType: c.scimType, Detail: err.Error()}
+		}
+	}
+	if log != nil {
+		log.ErrorContext(ctx, "scim request failed", slog.Any("error", err))
+	}
+	return scimerrors.ScimError{Status: http.StatusInternalServerError, Detail: "internal error"}
+}

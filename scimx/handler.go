@@ -1,0 +1,564 @@
+package scimx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/elimity-com/scim"
+	scimerrors "github.com/elimity-com/scim/errors"
+	"github.com/elimity-com/scim/optional"
+	filter "github.com/scim2/filter-parser/v2"
+
+	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/origin"
+)
+
+// DefaultType is the group type new pushed groups get unless
+// [Options.DefaultType] says otherwise.
+const DefaultType = "Groups"
+
+// Options configure a [Handler]. The zero value is usable.
+type Options struct {
+	// DefaultType is the type of groups created by a push; empty means
+	// [DefaultType].
+	DefaultType string
+	// Members, when set, says which member values a tenant knows: it
+	// returns those of ids that are not users of the tenant. A request
+	// adding any of them is refused with 400 invalidValue naming them, and
+	// nothing changes. Values that are ids of the tenant's groups are
+	// accepted without asking.
+	Members func(ctx context.Context, tenant string, ids []string) (unknown []string, err error)
+	// OnChange, when set, is called after every committed change with what
+	// changed, so the app can react to membership changes.
+	OnChange func(ctx context.Context, e Event)
+	// Logger receives internal errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// Event describes one committed change of a group.
+type Event struct {
+	Tenant string
+	// Group is the group after the change (before it, for a delete),
+	// without members.
+	Group group.Group
+	// Created and Deleted mark a new and a deleted group.
+	Created, Deleted bool
+	// Added and Removed hold the member values that joined and left,
+	// sorted.
+	Added, Removed []string
+
+	version int64 // the group's version after the change
+	changed bool  // whether anything changed
+}
+
+// Handler is the SCIM Groups resource: a [scim.ResourceHandler] that enforces
+// the push rules on a [Store]. Every request is scoped to the tenant that
+// [Authenticate] put in its context (R16); a request without one is refused.
+type Handler struct {
+	store Store
+	opts  Options
+}
+
+var _ scim.ResourceHandler = (*Handler)(nil)
+
+// NewHandler returns the Groups handler over store.
+func NewHandler(store Store, opts Options) *Handler {
+	if opts.DefaultType == "" {
+		opts.DefaultType = DefaultType
+	}
+	return &Handler{store: store, opts: opts}
+}
+
+// ResourceType returns the Groups resource type to give a scim.Server: the
+// core Group schema, with displayName case-exact, and the extension that
+// exposes groupType and origin.
+func (h *Handler) ResourceType() scim.ResourceType {
+	return scim.ResourceType{
+		ID:               optional.NewString("Group"),
+		Name:             "Group",
+		Description:      optional.NewString("Group"),
+		Endpoint:         "/Groups",
+		Schema:           groupSchema(),
+		SchemaExtensions: []scim.SchemaExtension{{Schema: extensionSchema()}},
+		Handler:          h,
+	}
+}
+
+// Create implements POST /Groups. A POST whose displayName is exactly the
+// name of one group associates with it (R5): it sets the externalId, when
+// given, replaces the members with the POST's, and answers 201 with that
+// group. Several groups of that name, or one linked to another externalId,
+// answer 409. Otherwise it creates a pushed group of the default type.
+func (h *Handler) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.Resource, error) {
+	var res scim.Resource
+	err := h.write(r, func(tenant string, tx Tx) (Event, error) {
+		name, err := nameOf(attrs)
+		if err != nil {
+			return Event{}, err
+		}
+		ext, _ := attrs["externalId"].(string)
+		members, err := membersOf(attrs["members"])
+		if err != nil {
+			return Event{}, err
+		}
+		if err := h.resolve(r.Context(), tenant, tx, members); err != nil {
+			return Event{}, err
+		}
+		same, err := tx.Lookup(DisplayName, name)
+		if err != nil {
+			return Event{}, err
+		}
+		var e Event
+		switch {
+		case len(same) > 1:
+			return Event{}, fmt.Errorf("%d groups are named %q: %w", len(same), name, ErrConflict)
+		case len(same) == 1:
+			g := same[0]
+			if ext != "" && g.ExternalID != "" && g.ExternalID != ext {
+				return Event{}, fmt.Errorf("group %q is linked to externalId %q: %w", name, g.ExternalID, ErrConflict)
+			}
+			c := Change{}
+			if ext != "" && ext != g.ExternalID {
+				c.ExternalID = &ext
+			}
+			if c.Remove, c.Add, err = replaceMembers(tx, g.ID, members); err != nil {
+				return Event{}, err
+			}
+			rec, err := tx.Change(g.ID, c)
+			if err != nil {
+				return Event{}, err
+			}
+			e = Event{Group: rec.Group, Added: c.Add, Removed: c.Remove, version: rec.Version, changed: true}
+		default:
+			rec, err := tx.Create(group.Group{ExternalID: ext, Name: name,
+				Members: group.NewMembers(members...), Origin: origin.Source, Type: h.opts.DefaultType})
+			if err != nil {
+				return Event{}, err
+			}
+			e = Event{Group: rec.Group, Created: true, Added: rec.Members.Slice(), version: rec.Version, changed: true}
+		}
+		res, err = h.resource(r, tx, e.Group.ID)
+		return e, err
+	})
+	return res, err
+}
+
+// Get implements GET /Groups/{id}. It reads members only when the response
+// carries them.
+func (h *Handler) Get(r *http.Request, id string) (scim.Resource, error) {
+	var res scim.Resource
+	err := h.read(r, func(_ string, tx Tx) (err error) {
+		res, err = h.resource(r, tx, id)
+		return err
+	})
+	return res, err
+}
+
+// GetAll implements GET /Groups: it filters on the parsed filter, using the
+// displayName and externalId indexes for equality, and pages in id order.
+func (h *Handler) GetAll(r *http.Request, params scim.ListRequestParams) (scim.Page, error) {
+	page := scim.Page{Resources: []scim.Resource{}}
+	err := h.read(r, func(_ string, tx Tx) error {
+		var expr = filterOf(params)
+		recs, indexed, err := candidates(tx, expr)
+		if err != nil {
+			return err
+		}
+		if !indexed {
+			if recs, err = tx.Groups(); err != nil {
+				return err
+			}
+		}
+		matched := recs[:0]
+		for _, rec := range recs {
+			ok := true
+			if expr != nil {
+				if ok, err = matches(expr, &subject{tx: tx, rec: rec}); err != nil {
+					return err
+				}
+			}
+			if ok {
+				matched = append(matched, rec)
+			}
+		}
+		page.TotalResults = len(matched)
+		start := min(max(params.StartIndex, 1)-1, len(matched))
+		end := min(start+max(params.Count, 0), len(matched))
+		for _, rec := range matched[start:end] {
+			res, err := h.render(r, tx, rec)
+			if err != nil {
+				return err
+			}
+			page.Resources = append(page.Resources, res)
+		}
+		noteList(r.Context(), end-start)
+		return nil
+	})
+	return page, err
+}
+
+// Replace implements PUT /Groups/{id}. Only externalId, displayName and
+// members are taken (R2); an absent members is the empty set, an absent
+// externalId keeps the stored one, and the group's type and origin stay
+// (R4).
+func (h *Handler) Replace(r *http.Request, id string, attrs scim.ResourceAttributes) (scim.Resource, error) {
+	var res scim.Resource
+	err := h.write(r, func(tenant string, tx Tx) (Event, error) {
+		rec, err := h.current(r, tx, id)
+		if err != nil {
+			return Event{}, err
+		}
+		name, err := nameOf(attrs)
+		if err != nil {
+			return Event{}, err
+		}
+		members, err := membersOf(attrs["members"])
+		if err != nil {
+			return Event{}, err
+		}
+		c := Change{}
+		if err := h.rename(tx, rec, name, &c); err != nil {
+			return Event{}, err
+		}
+		if ext, ok := attrs["externalId"].(string); ok && ext != rec.ExternalID {
+			c.ExternalID = &ext
+		}
+		if c.Remove, c.Add, err = replaceMembers(tx, id, members); err != nil {
+			return Event{}, err
+		}
+		if err := h.resolve(r.Context(), tenant, tx, c.Add); err != nil {
+			return Event{}, err
+		}
+		e, err := h.apply(tx, rec, c)
+		if err != nil {
+			return Event{}, err
+		}
+		res, err = h.resource(r, tx, id)
+		return e, err
+	})
+	return res, err
+}
+
+// Delete implements DELETE /Groups/{id}. An app-created group is refused
+// with 400 mutability (R7).
+func (h *Handler) Delete(r *http.Request, id string) error {
+	return h.write(r, func(_ string, tx Tx) (Event, error) {
+		rec, err := h.current(r, tx, id)
+		if err != nil {
+			return Event{}, err
+		}
+		if !origin.CanDelete(rec.Origin, true) {
+			return Event{}, readOnly(rec, "deleted")
+		}
+		if err := tx.Delete(id); err != nil {
+			return Event{}, err
+		}
+		return Event{Group: rec.Group, Deleted: true, changed: true}, nil
+	})
+}
+
+// Patch implements PATCH /Groups/{id}: every operation applies, or none
+// does. It answers 204 with an ETag, or 200 with the group when the request
+// names attributes.
+func (h *Handler) Patch(r *http.Request, id string, ops []scim.PatchOperation) (scim.Resource, error) {
+	var res scim.Resource
+	err := h.write(r, func(tenant string, tx Tx) (Event, error) {
+		rec, err := h.current(r, tx, id)
+		if err != nil {
+			return Event{}, err
+		}
+		p := &patcher{tx: tx, rec: rec}
+		for _, op := range ops {
+			if err := p.apply(op); err != nil {
+				return Event{}, err
+			}
+		}
+		c, err := p.change()
+		if err != nil {
+			return Event{}, err
+		}
+		if err := h.rename(tx, rec, p.name, &c); err != nil {
+			return Event{}, err
+		}
+		if err := h.resolve(r.Context(), tenant, tx, c.Add); err != nil {
+			return Event{}, err
+		}
+		e, err := h.apply(tx, rec, c)
+		if err != nil {
+			return Event{}, err
+		}
+		if newProjection(r.URL.Query()).requested() {
+			res, err = h.resource(r, tx, id)
+			return e, err
+		}
+		res = scim.Resource{ID: id, Attributes: scim.ResourceAttributes{}}
+		noteETag(r.Context(), etag(e.version))
+		return e, nil
+	})
+	return res, err
+}
+
+// apply writes c unless it changes nothing, and returns the event.
+func (h *Handler) apply(tx Tx, rec Record, c Change) (Event, error) {
+	if c.Name == nil && c.ExternalID == nil && len(c.Remove) == 0 && len(c.Add) == 0 {
+		return Event{Group: rec.Group, version: rec.Version}, nil // nothing to do (R14)
+	}
+	after, err := tx.Change(rec.ID, c)
+	if err != nil {
+		return Event{}, err
+	}
+	return Event{Group: after.Group, Added: c.Add, Removed: c.Remove, version: after.Version, changed: true}, nil
+}
+
+// rename records in c a change of rec's name to name, refusing what R7
+// forbids and names another group holds.
+func (h *Handler) rename(tx Tx, rec Record, name string, c *Change) error {
+	if name == rec.Name {
+		return nil
+	}
+	if err := group.ValidateName(name); err != nil {
+		return err
+	}
+	if !origin.CanRename(rec.Origin, true) {
+		return readOnly(rec, "renamed")
+	}
+	same, err := tx.Lookup(DisplayName, name)
+	if err != nil {
+		return err
+	}
+	if len(same) > 0 {
+		return fmt.Errorf("group %s is named %q already: %w", same[0].ID, name, ErrConflict)
+	}
+	c.Name = &name
+	return nil
+}
+
+func readOnly(rec Record, what string) error {
+	return fmt.Errorf("group %q cannot be %s over SCIM: it was created in the app, which manages it: %w", rec.Name, what, origin.ErrReadOnly)
+}
+
+// current reads the group of id and checks If-Match.
+func (h *Handler) current(r *http.Request, tx Tx, id string) (Record, error) {
+	rec, err := tx.Group(id, false)
+	if err != nil {
+		return Record{}, err
+	}
+	if im := r.Header.Get("If-Match"); im != "" && !etagMatches(im, rec.Version) {
+		return Record{}, fmt.Errorf("group %s is at version %s: %w", id, etag(rec.Version), ErrVersionMismatch)
+	}
+	return rec, nil
+}
+
+// resolve refuses member values the tenant does not know.
+func (h *Handler) resolve(ctx context.Context, tenant string, tx Tx, ids []string) error {
+	if h.opts.Members == nil || len(ids) == 0 {
+		return nil
+	}
+	groups, err := tx.GroupIDs(ids)
+	if err != nil {
+		return err
+	}
+	users := ids
+	if len(groups) > 0 {
+		users = slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return slices.Contains(groups, id) })
+	}
+	unknown, err := h.opts.Members(ctx, tenant, users)
+	if err != nil {
+		return fmt.Errorf("resolve members: %w", err)
+	}
+	if len(unknown) > 0 {
+		unknown = slices.Clone(unknown)
+		slices.Sort(unknown)
+		return &UnknownMembersError{Members: slices.Compact(unknown)}
+	}
+	return nil
+}
+
+// read runs f in a read-only transaction of the request's tenant.
+func (h *Handler) read(r *http.Request, f func(tenant string, tx Tx) error) error {
+	tenant, ok := TenantFrom(r.Context())
+	if !ok {
+		return toSCIM(r.Context(), h.opts.Logger, errNoTenant)
+	}
+	err := h.store.View(r.Context(), tenant, func(tx Tx) error { return f(tenant, tx) })
+	return toSCIM(r.Context(), h.opts.Logger, err)
+}
+
+// write runs f in a transaction of the request's tenant and, once it has
+// committed, tells OnChange.
+func (h *Handler) write(r *http.Request, f func(tenant string, tx Tx) (Event, error)) error {
+	tenant, ok := TenantFrom(r.Context())
+	if !ok {
+		return toSCIM(r.Context(), h.opts.Logger, errNoTenant)
+	}
+	var e Event
+	err := h.store.Update(r.Context(), tenant, func(tx Tx) (err error) {
+		e, err = f(tenant, tx)
+		return err
+	})
+	if err != nil {
+		return toSCIM(r.Context(), h.opts.Logger, err)
+	}
+	if h.opts.OnChange != nil && e.changed {
+		e.Tenant = tenant
+		h.opts.OnChange(r.Context(), e)
+	}
+	return nil
+}
+
+var errNoTenant = errors.New("scimx: request has no tenant: wrap the handler with Authenticate")
+
+// resource reads the group of id and renders it as the request asks.
+func (h *Handler) resource(r *http.Request, tx Tx, id string) (scim.Resource, error) {
+	rec, err := tx.Group(id, false)
+	if err != nil {
+		return scim.Resource{}, err
+	}
+	return h.render(r, tx, rec)
+}
+
+// render turns rec into a SCIM resource with the attributes the request's
+// projection keeps, reading members only when they are kept.
+func (h *Handler) render(r *http.Request, tx Tx, rec Record) (scim.Resource, error) {
+	p := newProjection(r.URL.Query())
+	attrs := scim.ResourceAttributes{}
+	if p.has("displayname") {
+		attrs["displayName"] = rec.Name
+	}
+	if p.has("members") {
+		full, err := tx.Group(rec.ID, true)
+		if err != nil {
+			return scim.Resource{}, err
+		}
+		ids := full.Members.Slice()
+		groups, err := tx.GroupIDs(ids)
+		if err != nil {
+			return scim.Resource{}, err
+		}
+		isGroup := make(map[string]bool, len(groups))
+		for _, g := range groups {
+			isGroup[g] = true
+		}
+		members := make([]any, len(ids))
+		for i, m := range ids {
+			typ := "User"
+			if isGroup[m] {
+				typ = "Group"
+			}
+			members[i] = map[string]any{"value": m, "type": typ}
+		}
+		attrs["members"] = members
+	}
+	ext := map[string]any{}
+	extKey := strings.ToLower(ExtensionSchema) + ":"
+	if p.has(extKey + "grouptype") {
+		ext["groupType"] = rec.Type
+	}
+	if p.has(extKey + "origin") {
+		ext["origin"] = rec.Origin.String()
+	}
+	if len(ext) > 0 {
+		attrs[ExtensionSchema] = ext
+	}
+	res := scim.Resource{ID: rec.ID, Attributes: attrs, Meta: scim.Meta{
+		Created: &rec.Created, LastModified: &rec.Modified, Version: etag(rec.Version)}}
+	if rec.ExternalID != "" && p.has("externalid") {
+		res.ExternalID = optional.NewString(rec.ExternalID)
+	}
+	return res, nil
+}
+
+// replaceMembers returns the removals and additions that turn the members of
+// group id into want.
+func replaceMembers(tx Tx, id string, want []string) (remove, add []string, err error) {
+	cur, err := tx.Group(id, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	add, remove = cur.Members.Diff(group.NewMembers(want...))
+	return remove, add, nil
+}
+
+// nameOf returns the displayName of a POST or PUT body, validated.
+func nameOf(attrs scim.ResourceAttributes) (string, error) {
+	name, _ := attrs["displayName"].(string)
+	if err := group.ValidateName(name); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// membersOf returns the member values of a members attribute: a list of
+// member objects, or one object. An absent or null one is the empty set.
+func membersOf(v any) ([]string, error) {
+	var list []any
+	switch v := v.(type) {
+	case nil:
+		return nil, nil
+	case []any:
+		list = v
+	case map[string]any:
+		list = []any{v}
+	default:
+		return nil, badRequest(scimerrors.ScimTypeInvalidValue, "members must be a list of member objects")
+	}
+	out := make([]string, 0, len(list))
+	for i, m := range list {
+		obj, ok := m.(map[string]any)
+		if !ok {
+			return nil, badRequest(scimerrors.ScimTypeInvalidValue, "member %d is not an object", i)
+		}
+		var value any
+		for k, v := range obj {
+			if strings.EqualFold(k, "value") {
+				value = v
+			}
+		}
+		s, ok := value.(string)
+		if !ok || s == "" {
+			return nil, badRequest(scimerrors.ScimTypeInvalidValue, "member %d has no value", i)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// filterOf returns the parsed filter of a list request, or nil.
+func filterOf(params scim.ListRequestParams) filter.Expression {
+	if params.FilterValidator == nil {
+		return nil
+	}
+	return params.FilterValidator.GetFilter()
+}
+
+func etag(version int64) string { return `W/"` + strconv.FormatInt(version, 10) + `"` }
+
+// etagMatches reports whether an If-Match header names version: "*" or a
+// list of entity tags, compared weakly.
+func etagMatches(header string, version int64) bool {
+	want := strconv.FormatInt(version, 10)
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" {
+			return true
+		}
+		t = strings.TrimPrefix(t, "W/")
+		if strings.Trim(t, `"`) == want {
+			return true
+		}
+	}
+	return false
+}
+
+func ignoreNotFound(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}

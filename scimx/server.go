@@ -1,0 +1,194 @@
+package scimx
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/elimity-com/scim"
+)
+
+// ServerOptions configure [NewServer].
+type ServerOptions struct {
+	// Auth maps each request to its tenant; required.
+	Auth Authenticator
+	// MaxBody caps request bodies; zero means [DefaultMaxBody].
+	MaxBody int64
+	// BaseURL, when set, makes meta.location absolute, for instance
+	// "https://app.example.com/scim/v2".
+	BaseURL string
+	// Handler configures the Groups handler.
+	Handler Options
+	// Logger receives request logs, recovered panics and internal errors;
+	// nil discards them.
+	Logger *slog.Logger
+}
+
+// NewServer returns a SCIM 2.0 service for groups: the elimity server with
+// the Groups [Handler] over store, behind panic recovery, request logs,
+// authentication (before the body is read) and the body limit, with the
+// response fixes of [FixResponses]. It serves paths relative to the SCIM
+// base, such as /Groups or /v2/Groups; mount it with http.StripPrefix.
+func NewServer(store Store, opts ServerOptions) (http.Handler, error) {
+	if opts.Handler.Logger == nil {
+		opts.Handler.Logger = opts.Logger
+	}
+	h := NewHandler(store, opts.Handler)
+	sopts := []scim.ServerOption{scim.WithLogger(slogAdapter{opts.Logger})}
+	if opts.BaseURL != "" {
+		sopts = append(sopts, scim.WithBaseURL(opts.BaseURL))
+	}
+	srv, err := scim.NewServer(&scim.ServerArgs{
+		ServiceProviderConfig: &scim.ServiceProviderConfig{
+			SupportFiltering: true,
+			SupportPatch:     true,
+			MaxResults:       maxResults,
+			AuthenticationSchemes: []scim.AuthenticationScheme{{
+				Type: scim.AuthenticationTypeOauthBearerToken, Name: "OAuth Bearer Token",
+				Description: "Authentication with a bearer token.", Primary: true,
+			}},
+		},
+		ResourceTypes: []scim.ResourceType{h.ResourceType()},
+	}, sopts...)
+	if err != nil {
+		return nil, err
+	}
+	var next http.Handler = FixResponses(srv)
+	next = LimitBody(opts.MaxBody, next)
+	if opts.Auth == nil {
+		return nil, errNoAuth
+	}
+	next = Authenticate(opts.Auth, next)
+	next = LogRequests(opts.Logger, next)
+	return Recover(opts.Logger, next), nil
+}
+
+// maxResults is the page size cap: clients asking for more get this many.
+const maxResults = 1000
+
+var errNoAuth = errorString("scimx: ServerOptions.Auth is required")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+// slogAdapter lets the elimity server log through slog.
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) Error(args ...any) {
+	if a.l == nil || len(args) == 0 {
+		return
+	}
+	msg, _ := args[0].(string)
+	a.l.Error("scim: "+msg, args[1:]...)
+}
+
+// hints carries, from the handler to [FixResponses], what the elimity
+// server cannot put in a response itself.
+type hints struct {
+	etag     string // of a 204 PATCH
+	listSize int    // resources on a list page, or -1
+}
+
+type hintsKey struct{}
+
+func noteETag(ctx context.Context, etag string) {
+	if h, ok := ctx.Value(hintsKey{}).(*hints); ok {
+		h.etag = etag
+	}
+}
+
+func noteList(ctx context.Context, n int) {
+	if h, ok := ctx.Value(hintsKey{}).(*hints); ok {
+		h.listSize = n
+	}
+}
+
+// FixResponses completes what the elimity server leaves out of responses of
+// a [Handler]'s requests: the ETag of a 204 PATCH answer, and an
+// itemsPerPage equal to the number of resources on a list page (the server
+// writes the requested count). [NewServer] applies it; wrap a scim.Server
+// built by hand with it too.
+func FixResponses(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := &hints{listSize: -1}
+		r = r.WithContext(context.WithValue(r.Context(), hintsKey{}, h))
+		if r.Method != http.MethodGet {
+			next.ServeHTTP(&etagWriter{ResponseWriter: w, h: h}, r)
+			return
+		}
+		// A list page is buffered to correct itemsPerPage.
+		bw := &bufferWriter{header: http.Header{}, status: http.StatusOK}
+		next.ServeHTTP(bw, r)
+		body := bw.body.Bytes()
+		if h.listSize >= 0 && bw.status == http.StatusOK {
+			body = setItemsPerPage(body, h.listSize)
+		}
+		for k, v := range bw.header {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(bw.status)
+		_, _ = w.Write(body)
+	})
+}
+
+// setItemsPerPage replaces the value of the top-level itemsPerPage of a list
+// response. The server encodes the response from a map, so its keys are
+// sorted and itemsPerPage follows the Resources array: its last occurrence
+// is the top-level one.
+func setItemsPerPage(body []byte, n int) []byte {
+	key := []byte(`"itemsPerPage":`)
+	i := bytes.LastIndex(body, key)
+	if i < 0 {
+		return body
+	}
+	start := i + len(key)
+	end := start
+	for end < len(body) && body[end] >= '0' && body[end] <= '9' {
+		end++
+	}
+	if end == start {
+		return body
+	}
+	out := make([]byte, 0, len(body)+8)
+	out = append(out, body[:start]...)
+	out = strconv.AppendInt(out, int64(n), 10)
+	return append(out, body[end:]...)
+}
+
+type etagWriter struct {
+	http.ResponseWriter
+	h *hints
+}
+
+func (w *etagWriter) WriteHeader(status int) {
+	if status == http.StatusNoContent && w.h.etag != "" && w.Header().Get("ETag") == "" {
+		w.Header().Set("ETag", w.h.etag)
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *etagWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+type bufferWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+	wrote  bool
+}
+
+func (w *bufferWriter) Header() http.Header { return w.header }
+
+func (w *bufferWriter) WriteHeader(status int) {
+	if !w.wrote {
+		w.status, w.wrote = status, true
+	}
+}
+
+func (w *bufferWriter) Write(p []byte) (int, error) {
+	w.wrote = true
+	return w.body.Write(p)
+}
