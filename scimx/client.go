@@ -1,0 +1,705 @@
+package scimx
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	gosync "sync"
+	"time"
+
+	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/origin"
+	groupsync "github.com/groupsync/groupsync/sync"
+)
+
+// ClientOptions configure a [Client]. The zero value is usable but for Auth.
+type ClientOptions struct {
+	// HTTPClient sends the requests, so OAuth2, mTLS and proxies work; nil
+	// means http.DefaultClient.
+	HTTPClient *http.Client
+	// Auth authenticates each request: [Bearer], [Basic] or [Header].
+	Auth Credentials
+	// Timeout bounds each request attempt; zero means 60 seconds, the time
+	// Okta gives a SCIM app to answer.
+	Timeout time.Duration
+	// MaxRetryWait bounds the time one request waits in retries of
+	// transient failures (429, 500, 502, 503, 504, connection errors,
+	// timeouts); zero means 5 minutes (R15). Past it, the request fails.
+	MaxRetryWait time.Duration
+	// RequestsPerSecond, when positive, caps the rate of requests.
+	RequestsPerSecond float64
+	// PageSize is the count asked for per list page; zero means 100.
+	PageSize int
+	// Logger receives a record per retried request; nil discards them.
+	Logger *slog.Logger
+}
+
+// Credentials authenticate a request.
+type Credentials func(*http.Request)
+
+// Bearer authenticates with "Authorization: Bearer token".
+func Bearer(token string) Credentials {
+	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }
+}
+
+// Basic authenticates with HTTP Basic authentication.
+func Basic(user, password string) Credentials {
+	v := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
+	return func(r *http.Request) { r.Header.Set("Authorization", v) }
+}
+
+// Header authenticates with a named header, such as X-API-Key.
+func Header(name, value string) Credentials {
+	return func(r *http.Request) { r.Header.Set(name, value) }
+}
+
+// Client pushes groups to any SCIM 2.0 app: it is a [groupsync.Target]. It
+// copes with the habits of real servers (answers without bodies or Location
+// headers, string statuses in errors, duplicate members, name filters that
+// ignore case), retries transient failures with backoff and jitter, and maps
+// SCIM answers to the sync package's errors. It is safe for concurrent use.
+type Client struct {
+	base string
+	opts ClientOptions
+
+	limiter limiter
+	spc     gosync.Once
+	patchOK bool // the server supports PATCH; read from ServiceProviderConfig
+
+	usersMu gosync.Mutex
+	users   map[string]string // userName -> id, for ResolveUsers
+}
+
+var _ groupsync.Target = (*Client)(nil)
+
+// NewClient returns a client of the SCIM service at baseURL, such as
+// "https://app.example.com/scim/v2".
+func NewClient(baseURL string, opts ClientOptions) (*Client, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("scimx: base URL %q is not an http(s) URL: %w", baseURL, groupsync.ErrNotConnected)
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = http.DefaultClient
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 60 * time.Second
+	}
+	if opts.MaxRetryWait <= 0 {
+		opts.MaxRetryWait = 5 * time.Minute
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = 100
+	}
+	c := &Client{base: strings.TrimRight(baseURL, "/"), opts: opts, users: map[string]string{}}
+	c.limiter.every = rateInterval(opts.RequestsPerSecond)
+	return c, nil
+}
+
+// Check makes the connection check of R1: an authenticated
+// GET /Groups?startIndex=1&count=1 that must answer a 200 ListResponse. Its
+// error wraps [groupsync.ErrNotConnected] and the cause.
+func (c *Client) Check(ctx context.Context) error {
+	var lr listResponse
+	err := c.do(ctx, http.MethodGet, "/Groups?startIndex=1&count=1", nil, &lr)
+	if err == nil && !lr.isListResponse() {
+		err = errors.New("the answer is not a SCIM ListResponse")
+	}
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w: %w", c.base, groupsync.ErrNotConnected, err)
+	}
+	return nil
+}
+
+// List implements [groupsync.Target]: after the connection check, it reads
+// every page of groups without members. Paging follows totalResults and the
+// resources received, never itemsPerPage.
+func (c *Client) List(ctx context.Context) ([]groupsync.TargetGroup, error) {
+	if err := c.Check(ctx); err != nil {
+		return nil, err
+	}
+	var out []groupsync.TargetGroup
+	seen := map[string]bool{}
+	for start := 1; ; {
+		var lr listResponse
+		q := url.Values{"excludedAttributes": {"members"}, "startIndex": {strconv.Itoa(start)}, "count": {strconv.Itoa(c.opts.PageSize)}}
+		if err := c.do(ctx, http.MethodGet, "/Groups?"+q.Encode(), nil, &lr); err != nil {
+			return nil, fmt.Errorf("list groups: %w", err)
+		}
+		for _, g := range lr.Resources {
+			if !seen[g.ID] {
+				seen[g.ID] = true
+				out = append(out, g.target(false))
+			}
+		}
+		start += len(lr.Resources)
+		if len(lr.Resources) == 0 || start > int(lr.TotalResults) {
+			return out, nil
+		}
+	}
+}
+
+// Get implements [groupsync.Target]. A group answered without a members
+// attribute (as AWS does) has MembersRead false.
+func (c *Client) Get(ctx context.Context, id string) (groupsync.TargetGroup, error) {
+	var g resource
+	if err := c.do(ctx, http.MethodGet, "/Groups/"+url.PathEscape(id), nil, &g); err != nil {
+		return groupsync.TargetGroup{}, fmt.Errorf("read group %s: %w", id, err)
+	}
+	return g.target(true), nil
+}
+
+// FindByName returns the groups named exactly name: it asks the server's
+// displayName filter and keeps the byte-equal results, whatever the filter
+// does with case (R5).
+func (c *Client) FindByName(ctx context.Context, name string) ([]groupsync.TargetGroup, error) {
+	return c.find(ctx, "displayName", name, func(g resource) bool { return g.DisplayName == name })
+}
+
+// FindByExternalID returns the groups whose externalId is id.
+func (c *Client) FindByExternalID(ctx context.Context, id string) ([]groupsync.TargetGroup, error) {
+	return c.find(ctx, "externalId", id, func(g resource) bool { return g.ExternalID == id })
+}
+
+func (c *Client) find(ctx context.Context, attr, value string, keep func(resource) bool) ([]groupsync.TargetGroup, error) {
+	filter := fmt.Sprintf("%s eq %s", attr, quote(value))
+	q := url.Values{"filter": {filter}, "excludedAttributes": {"members"}, "startIndex": {"1"}, "count": {strconv.Itoa(c.opts.PageSize)}}
+	var lr listResponse
+	if err := c.do(ctx, http.MethodGet, "/Groups?"+q.Encode(), nil, &lr); err != nil {
+		return nil, fmt.Errorf("find group by %s: %w", attr, err)
+	}
+	var out []groupsync.TargetGroup
+	for _, g := range lr.Resources {
+		if keep(g) {
+			out = append(out, g.target(false))
+		}
+	}
+	return out, nil
+}
+
+// Create implements [groupsync.Target]. A 409 is resolved as R5 and R14 say:
+// the one group of byte-equal name that is not linked elsewhere is taken
+// over (its externalId set and its members replaced); several are an error
+// wrapping [groupsync.ErrAmbiguousName], one linked elsewhere
+// [groupsync.ErrConflict], none (the server matched a near name)
+// [groupsync.ErrNearDuplicate]. A refused member is
+// [groupsync.ErrMemberRefused].
+func (c *Client) Create(ctx context.Context, ch groupsync.Change) (groupsync.TargetGroup, error) {
+	body := map[string]any{
+		"schemas":     []string{GroupSchema},
+		"displayName": ch.Name,
+		"members":     memberObjects(ch.Add),
+	}
+	if ch.ExternalID != "" {
+		body["externalId"] = ch.ExternalID
+	}
+	var g resource
+	err := c.do(ctx, http.MethodPost, "/Groups", body, &g)
+	switch {
+	case errors.Is(err, groupsync.ErrConflict):
+		return c.takeOver(ctx, ch)
+	case err != nil:
+		return groupsync.TargetGroup{}, fmt.Errorf("create group %q: %w", ch.Name, memberRefusal(err, len(ch.Add)))
+	case g.ID == "":
+		// No body: find what was created by its externalId.
+		found, err := c.FindByExternalID(ctx, ch.ExternalID)
+		if err != nil || len(found) != 1 {
+			return groupsync.TargetGroup{}, fmt.Errorf("create group %q: the server answered without the group, and its externalId finds %d: %v", ch.Name, len(found), err)
+		}
+		found[0].Origin = origin.Source
+		return found[0], nil
+	}
+	t := g.target(false)
+	if t.Origin == origin.Unknown {
+		t.Origin = origin.Source // a fresh 201 from a server that does not say
+	}
+	return t, nil
+}
+
+// takeOver resolves a 409 on create by linking to the group of that exact
+// name (R5, R14).
+func (c *Client) takeOver(ctx context.Context, ch groupsync.Change) (groupsync.TargetGroup, error) {
+	same, err := c.FindByName(ctx, ch.Name)
+	if err != nil {
+		return groupsync.TargetGroup{}, err
+	}
+	switch {
+	case len(same) == 0:
+		return groupsync.TargetGroup{}, fmt.Errorf("create group %q: the server holds a group of a name that is not byte-equal: %w", ch.Name, groupsync.ErrNearDuplicate)
+	case len(same) > 1:
+		return groupsync.TargetGroup{}, fmt.Errorf("create group %q: %d groups carry the name: %w", ch.Name, len(same), groupsync.ErrAmbiguousName)
+	}
+	g := same[0]
+	if g.ExternalID != "" && g.ExternalID != ch.ExternalID {
+		return groupsync.TargetGroup{}, fmt.Errorf("create group %q: group %s is linked to externalId %q: %w", ch.Name, g.ID, g.ExternalID, groupsync.ErrConflict)
+	}
+	ops := []patchOp{{Op: "replace", Path: "members", Value: memberObjects(ch.Add)}}
+	if ch.ExternalID != "" && g.ExternalID != ch.ExternalID {
+		ops = append(ops, patchOp{Op: "replace", Path: "externalId", Value: ch.ExternalID})
+	}
+	if err := c.patch(ctx, g.ID, ops); err != nil {
+		return groupsync.TargetGroup{}, fmt.Errorf("take over group %q: %w", ch.Name, memberRefusal(err, len(ch.Add)))
+	}
+	g.ExternalID = ch.ExternalID
+	return g, nil
+}
+
+// Update implements [groupsync.Target] with one PATCH: removals as
+// members[value eq "…"] filters, additions as one value list. Where the
+// server does not support PATCH, it reads the group and PUTs it whole.
+func (c *Client) Update(ctx context.Context, id string, ch groupsync.Change) error {
+	if !c.supportsPatch(ctx) {
+		return c.put(ctx, id, ch)
+	}
+	var ops []patchOp
+	if ch.ExternalID != "" {
+		ops = append(ops, patchOp{Op: "replace", Path: "externalId", Value: ch.ExternalID})
+	}
+	if ch.Name != "" {
+		ops = append(ops, patchOp{Op: "replace", Path: "displayName", Value: ch.Name})
+	}
+	for _, m := range ch.Remove {
+		ops = append(ops, patchOp{Op: "remove", Path: "members[value eq " + quote(m) + "]"})
+	}
+	if len(ch.Add) > 0 {
+		ops = append(ops, patchOp{Op: "add", Path: "members", Value: memberObjects(ch.Add)})
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	if err := c.patch(ctx, id, ops); err != nil {
+		return fmt.Errorf("update group %s: %w", id, memberRefusal(err, len(ch.Add)+len(ch.Remove)))
+	}
+	return nil
+}
+
+// put applies ch by GET then PUT, for servers without PATCH.
+func (c *Client) put(ctx context.Context, id string, ch groupsync.Change) error {
+	var g resource
+	if err := c.do(ctx, http.MethodGet, "/Groups/"+url.PathEscape(id), nil, &g); err != nil {
+		return fmt.Errorf("update group %s: %w", id, err)
+	}
+	members := group.NewMembers(g.memberValues()...).Without(ch.Remove...).With(ch.Add...)
+	body := map[string]any{"schemas": []string{GroupSchema}, "id": id, "displayName": g.DisplayName,
+		"members": memberObjects(members.Slice())}
+	if ch.Name != "" {
+		body["displayName"] = ch.Name
+	}
+	if ext := cmpOr(ch.ExternalID, g.ExternalID); ext != "" {
+		body["externalId"] = ext
+	}
+	if err := c.do(ctx, http.MethodPut, "/Groups/"+url.PathEscape(id), body, nil); err != nil {
+		return fmt.Errorf("update group %s: %w", id, memberRefusal(err, len(ch.Add)+len(ch.Remove)))
+	}
+	return nil
+}
+
+// Delete implements [groupsync.Target].
+func (c *Client) Delete(ctx context.Context, id string) error {
+	if err := c.do(ctx, http.MethodDelete, "/Groups/"+url.PathEscape(id), nil, nil); err != nil {
+		return fmt.Errorf("delete group %s: %w", id, err)
+	}
+	return nil
+}
+
+// ResolveUsers maps user names to the target's user ids, by
+// GET /Users?filter=userName eq "…", for sources that do not know the ids.
+// Answers are cached; names the target does not know are left out.
+func (c *Client) ResolveUsers(ctx context.Context, userNames []string) (map[string]string, error) {
+	out := make(map[string]string, len(userNames))
+	for _, name := range userNames {
+		c.usersMu.Lock()
+		id, ok := c.users[name]
+		c.usersMu.Unlock()
+		if !ok {
+			q := url.Values{"filter": {"userName eq " + quote(name)}, "attributes": {"id,userName"}}
+			var lr struct {
+				Resources []struct {
+					ID       string `json:"id"`
+					UserName string `json:"userName"`
+				} `json:"Resources"`
+			}
+			if err := c.do(ctx, http.MethodGet, "/Users?"+q.Encode(), nil, &lr); err != nil {
+				return nil, fmt.Errorf("resolve user %q: %w", name, err)
+			}
+			for _, u := range lr.Resources {
+				if strings.EqualFold(u.UserName, name) { // userName is case-insensitive (RFC 7643)
+					id = u.ID
+					break
+				}
+			}
+			c.usersMu.Lock()
+			c.users[name] = id
+			c.usersMu.Unlock()
+		}
+		if id != "" {
+			out[name] = id
+		}
+	}
+	return out, nil
+}
+
+func (c *Client) patch(ctx context.Context, id string, ops []patchOp) error {
+	body := map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"}, "Operations": ops}
+	return c.do(ctx, http.MethodPatch, "/Groups/"+url.PathEscape(id), body, nil)
+}
+
+// supportsPatch reads the ServiceProviderConfig once; a server that does not
+// answer it is assumed to support PATCH.
+func (c *Client) supportsPatch(ctx context.Context) bool {
+	c.spc.Do(func() {
+		c.patchOK = true
+		var spc struct {
+			Patch *struct {
+				Supported flexBool `json:"supported"`
+			} `json:"patch"`
+		}
+		if err := c.do(ctx, http.MethodGet, "/ServiceProviderConfig", nil, &spc); err == nil && spc.Patch != nil {
+			c.patchOK = bool(spc.Patch.Supported)
+		}
+	})
+	return c.patchOK
+}
+
+type patchOp struct {
+	Op    string `json:"op"`
+	Path  string `json:"path,omitempty"`
+	Value any    `json:"value,omitempty"`
+}
+
+func memberObjects(ids []string) []map[string]string {
+	out := make([]map[string]string, len(ids))
+	for i, id := range ids {
+		out[i] = map[string]string{"value": id}
+	}
+	return out
+}
+
+// quote quotes a filter value as a JSON string (RFC 7644 section 3.4.2.2).
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// memberRefusal marks a 400 on a request that carried member values as a
+// possible refused member (R8): the applier then retries member by member.
+func memberRefusal(err error, values int) error {
+	var he *HTTPError
+	if values > 0 && errors.As(err, &he) && he.Status == http.StatusBadRequest && he.ScimType != "mutability" {
+		return fmt.Errorf("%w: %w", groupsync.ErrMemberRefused, err)
+	}
+	return err
+}
+
+// resource is a group as a server answers it.
+type resource struct {
+	ID          string           `json:"id"`
+	ExternalID  string           `json:"externalId"`
+	DisplayName string           `json:"displayName"`
+	Members     *[]memberObject  `json:"members"`
+	Extension   *extensionFields `json:"urn:ietf:params:scim:schemas:extension:groupsync:2.0:Group"`
+}
+
+type memberObject struct {
+	Value string `json:"value"`
+}
+
+type extensionFields struct {
+	Origin string `json:"origin"`
+}
+
+func (g resource) memberValues() []string {
+	if g.Members == nil {
+		return nil
+	}
+	out := make([]string, 0, len(*g.Members))
+	for _, m := range *g.Members {
+		if m.Value != "" {
+			out = append(out, m.Value)
+		}
+	}
+	return out
+}
+
+// target converts g; with members, the members are de-duplicated, since
+// some servers store duplicates.
+func (g resource) target(members bool) groupsync.TargetGroup {
+	t := groupsync.TargetGroup{ID: g.ID, ExternalID: g.ExternalID, Name: g.DisplayName}
+	if g.Extension != nil {
+		_ = t.Origin.UnmarshalText([]byte(g.Extension.Origin))
+	}
+	if members && g.Members != nil {
+		t.Members, t.MembersRead = group.NewMembers(g.memberValues()...), true
+	}
+	return t
+}
+
+type listResponse struct {
+	Schemas      []string   `json:"schemas"`
+	TotalResults flexInt    `json:"totalResults"`
+	Resources    []resource `json:"Resources"`
+}
+
+func (lr listResponse) isListResponse() bool {
+	for _, s := range lr.Schemas {
+		if s == "urn:ietf:params:scim:api:messages:2.0:ListResponse" {
+			return true
+		}
+	}
+	return false
+}
+
+// flexInt decodes a JSON number or a numeric string.
+type flexInt int
+
+func (n *flexInt) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("not an integer: %s", b)
+	}
+	*n = flexInt(v)
+	return nil
+}
+
+// flexBool decodes a JSON boolean or "true"/"false" in any case.
+type flexBool bool
+
+func (v *flexBool) UnmarshalJSON(b []byte) error {
+	s := strings.ToLower(strings.Trim(string(b), `"`))
+	*v = s == "true"
+	return nil
+}
+
+// HTTPError is a SCIM error answer. Its chain holds the sync package's
+// sentinel for its status: 404 [groupsync.ErrNotFound], 409
+// [groupsync.ErrConflict], 400 mutability [origin.ErrReadOnly], 401 and 403
+// [groupsync.ErrNotConnected].
+type HTTPError struct {
+	Method, Path string
+	Status       int
+	ScimType     string
+	Detail       string
+}
+
+func (e *HTTPError) Error() string {
+	s := fmt.Sprintf("%s %s: %d %s", e.Method, e.Path, e.Status, http.StatusText(e.Status))
+	if e.ScimType != "" {
+		s += " (" + e.ScimType + ")"
+	}
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	return s
+}
+
+func (e *HTTPError) Unwrap() error {
+	switch {
+	case e.Status == http.StatusNotFound:
+		return groupsync.ErrNotFound
+	case e.Status == http.StatusConflict:
+		return groupsync.ErrConflict
+	case e.Status == http.StatusBadRequest && e.ScimType == "mutability":
+		return origin.ErrReadOnly
+	case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden:
+		return groupsync.ErrNotConnected
+	}
+	return nil
+}
+
+// transient reports whether a failed attempt is worth retrying (R15).
+func transient(status int, err error) bool {
+	if err != nil {
+		var ne net.Error
+		return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+			errors.Is(err, context.DeadlineExceeded) || isReset(err)
+	}
+	switch status {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+func isReset(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "connection reset") || strings.Contains(s, "broken pipe") ||
+		strings.Contains(s, "server closed idle connection")
+}
+
+// do sends one request, retrying transient failures, and decodes a JSON
+// answer into out when out is non-nil and the answer has a body.
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body []byte
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return err
+		}
+	}
+	var waited time.Duration
+	for attempt := 0; ; attempt++ {
+		status, header, data, err := c.attempt(ctx, method, path, body)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err == nil && status < 300 {
+			if out != nil && len(bytes.TrimSpace(data)) > 0 {
+				if err := json.Unmarshal(data, out); err != nil {
+					return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
+				}
+			}
+			return nil
+		}
+		if err == nil {
+			err = httpError(method, path, status, data)
+		}
+		if !transient(status, err) {
+			return err
+		}
+		wait := backoff(attempt, retryAfter(header, time.Now()))
+		if waited+wait > c.opts.MaxRetryWait {
+			return fmt.Errorf("%w (gave up after retrying for %s)", err, waited.Round(time.Millisecond))
+		}
+		if c.opts.Logger != nil {
+			c.opts.Logger.WarnContext(ctx, "retrying scim request", slog.String("method", method),
+				slog.String("path", path), slog.Int("status", status), slog.Any("error", err), slog.Duration("wait", wait))
+		}
+		waited += wait
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// attempt sends one attempt under the per-request timeout.
+func (c *Client) attempt(ctx context.Context, method, path string, body []byte) (int, http.Header, []byte, error) {
+	if err := c.limiter.wait(ctx); err != nil {
+		return 0, nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	req.Header.Set("Accept", "application/scim+json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/scim+json; charset=utf-8")
+	}
+	if c.opts.Auth != nil {
+		c.opts.Auth(req)
+	}
+	res, err := c.opts.HTTPClient.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	return res.StatusCode, res.Header, data, nil
+}
+
+// httpError decodes a SCIM error body; status may be a number or a string.
+func httpError(method, path string, status int, data []byte) *HTTPError {
+	e := &HTTPError{Method: method, Path: path, Status: status}
+	var body struct {
+		ScimType string `json:"scimType"`
+		Detail   string `json:"detail"`
+	}
+	if json.Unmarshal(data, &body) == nil {
+		e.ScimType, e.Detail = body.ScimType, body.Detail
+	}
+	return e
+}
+
+// backoff returns the wait before retry attempt+1: the server's Retry-After
+// when it gives one, else exponential from 500 ms with full jitter, capped
+// at a minute.
+func backoff(attempt int, retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return retryAfter
+	}
+	ceil := min(500*time.Millisecond<<min(attempt, 7), time.Minute)
+	return ceil/2 + time.Duration(rand.Int64N(int64(ceil/2)+1))
+}
+
+// retryAfter parses a Retry-After header in seconds or as an HTTP date.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// limiter spaces request starts at least every apart.
+type limiter struct {
+	every time.Duration
+	mu    gosync.Mutex
+	next  time.Time
+}
+
+func rateInterval(perSecond float64) time.Duration {
+	if perSecond <= 0 {
+		return 0
+	}
+	return time.Duration(float64(time.Second) / perSecond)
+}
+
+func (l *limiter) wait(ctx context.Context) error {
+	if l.every == 0 {
+		return nil
+	}
+	l.mu.Lock()
+	now := time.Now()
+	at := l.next
+	if at.Before(now) {
+		at = now
+	}
+	l.next = at.Add(l.every)
+	l.mu.Unlock()
+	return sleep(ctx, at.Sub(now))
+}
