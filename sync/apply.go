@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -78,13 +79,12 @@ func (a *Applier) Plan(ctx context.Context, in Input) (Plan, error) {
 // applied request in the store (links and last-pushed snapshots) and each
 // group's [Status]. One group's failure does not stop the others (R15).
 //
-// It applies nothing and returns an error wrapping [ErrTooManyDeletes] when
-// p.Err says so. Otherwise it returns the statuses of the groups in plan
-// order and, joined, a [*GroupError] per failed group.
+// When p.Err reports that the plan is refused as a whole, it writes nothing
+// to the target, records the groups the plan would have changed as blocked,
+// and returns that error, which wraps [ErrTooManyDeletes]. Otherwise it
+// returns the statuses of the groups in plan order and, joined, a
+// [*GroupError] per failed group.
 func (a *Applier) Apply(ctx context.Context, p Plan) ([]Status, error) {
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
 	if err := a.Store.SavePlan(ctx, p); err != nil {
 		return nil, fmt.Errorf("save plan: %w", err)
 	}
@@ -100,6 +100,7 @@ func (a *Applier) Apply(ctx context.Context, p Plan) ([]Status, error) {
 	for _, l := range state.Links {
 		links[l.SourceID] = l
 	}
+	refusal := p.Err()
 	blocked := blockers(p.Findings)
 
 	statuses := make([]Status, 0, len(p.Groups))
@@ -108,20 +109,26 @@ func (a *Applier) Apply(ctx context.Context, p Plan) ([]Status, error) {
 		st := prev[gp.SourceID]
 		st.SourceID, st.Name, st.TargetID = gp.SourceID, gp.Name, gp.TargetID
 		st.LastAttempt, st.Forced = a.now(), p.Force
-		switch f, isBlocked := blocked[gp.SourceID]; {
+		f, isBlocked := blocked[[2]string{gp.SourceID, gp.Name}]
+		switch {
+		case refusal != nil && len(gp.Ops) > 0: // the whole plan is refused
+			st.Outcome, st.Error = Blocked, refusal.Error()
+		case refusal != nil:
+			continue
 		case isBlocked && len(gp.Ops) == 0 && gp.Base == nil: // nothing to apply
 			st.Outcome, st.Error = Blocked, f.Error()
 		default:
 			if len(gp.Ops) > 0 && st.PendingSince.IsZero() {
 				st.PendingSince = st.LastAttempt
 			}
-			id, refused, err := a.applyGroup(ctx, p.MaxMembersPerRequest, gp, links[gp.SourceID])
-			if id != "" {
-				st.TargetID = id
+			link, linked := links[gp.SourceID]
+			res, err := a.applyGroup(ctx, p.MaxMembersPerRequest, gp, link, linked)
+			if res.id != "" {
+				st.TargetID = res.id
 			}
-			st.Refused = refused
-			if len(refused) > 0 {
-				a.log(ctx, slog.LevelWarn, "target refused members", gp, slog.Any("members", refused))
+			st.Refused = res.refused
+			if len(res.refused) > 0 {
+				a.log(ctx, slog.LevelWarn, "target refused members", gp, slog.Any("members", res.refused))
 			}
 			if err != nil {
 				err = &GroupError{Op: gp.outcome().verb(), SourceID: gp.SourceID, Name: gp.Name, Err: err}
@@ -130,7 +137,7 @@ func (a *Applier) Apply(ctx context.Context, p Plan) ([]Status, error) {
 				a.log(ctx, slog.LevelWarn, "group push failed", gp, slog.Any("error", err))
 				break
 			}
-			st.Outcome, st.Error = gp.outcome(), ""
+			st.Outcome, st.Error = cmp.Or(res.outcome, gp.outcome()), res.note
 			st.LastSuccess, st.PendingSince = st.LastAttempt, time.Time{}
 			if st.Outcome != Unchanged {
 				a.log(ctx, slog.LevelInfo, "group "+st.Outcome.String(), gp)
@@ -141,46 +148,68 @@ func (a *Applier) Apply(ctx context.Context, p Plan) ([]Status, error) {
 		}
 		statuses = append(statuses, st)
 	}
+	if refusal != nil {
+		return statuses, refusal
+	}
 	return statuses, errors.Join(errs...)
 }
 
-// blockers returns, per source group, the first finding that explains why
-// the plan does nothing for it.
-func blockers(fs []Finding) map[string]Finding {
-	m := map[string]Finding{}
+// blockers returns, per source group (id and name, since an invalid
+// duplicate shares the id of a valid group), the first finding that
+// explains why the plan does nothing for it.
+func blockers(fs []Finding) map[[2]string]Finding {
+	m := map[[2]string]Finding{}
 	for _, f := range fs {
 		switch f.Kind {
 		case Invalid, AmbiguousName, LinkedElsewhere, ReadOnly, MissingOnTarget, NearDuplicate:
 			if f.Kind == NearDuplicate && !f.Blocked {
 				continue
 			}
-			if _, ok := m[f.SourceID]; !ok {
-				m[f.SourceID] = f
+			k := [2]string{f.SourceID, f.Name}
+			if _, ok := m[k]; !ok {
+				m[k] = f
 			}
 		}
 	}
 	return m
 }
 
-// applyGroup applies gp's operations request by request. It returns the
-// target id, which a create assigns, and the member values the target
-// refused (R8).
-func (a *Applier) applyGroup(ctx context.Context, size int, gp GroupPlan, link Link) (id string, refused []string, err error) {
-	id = gp.TargetID
+// applied is what applying a group's operations did.
+type applied struct {
+	id      string   // the target id, which a create assigns
+	refused []string // member values the target refused (R8)
+	outcome Outcome  // when it differs from the plan's
+	note    string   // why it differs
+}
+
+// applyGroup applies gp's operations request by request. link is the
+// group's stored link, if linked.
+func (a *Applier) applyGroup(ctx context.Context, size int, gp GroupPlan, link Link, linked bool) (res applied, err error) {
+	res.id = gp.TargetID
 	linking := len(gp.Ops) > 0 && gp.Ops[0].Kind == OpLink
+	work := len(gp.Ops) > 0 || gp.Base != nil
+	if work && !linking && gp.TargetID != "" && (!linked || link.TargetID != gp.TargetID) {
+		return res, fmt.Errorf("source group %s is no longer linked to %s: %w", gp.SourceID, gp.TargetID, ErrNotLinked)
+	}
 	if gp.Base != nil && !linking {
 		link.Pushed = gp.Base
 		if err := a.Store.Link(ctx, link); err != nil {
-			return id, nil, fmt.Errorf("record snapshot: %w", err)
+			return res, fmt.Errorf("record snapshot: %w", err)
 		}
 	}
 	for _, r := range pack(gp.Ops, size) {
 		var skipped []string
 		switch {
 		case r.create:
-			id, skipped, err = a.create(ctx, gp.SourceID, r.change)
+			res.id, skipped, err = a.create(ctx, gp.SourceID, r.change)
 		case r.delete:
-			if err = a.Target.Delete(ctx, id); err == nil || errors.Is(err, ErrNotFound) {
+			err = a.Target.Delete(ctx, res.id)
+			if errors.Is(err, origin.ErrReadOnly) {
+				// The app owns the group after all (R10): only unlink.
+				res.outcome, res.note = Unlinked, err.Error()
+				err = nil
+			}
+			if err == nil || errors.Is(err, ErrNotFound) {
 				err = a.record(a.Store.Unlink(ctx, gp.SourceID))
 			}
 		case r.unlink:
@@ -189,19 +218,19 @@ func (a *Applier) applyGroup(ctx context.Context, size int, gp GroupPlan, link L
 			var first func() error
 			if r.link {
 				first = func() error {
-					return a.Store.Link(ctx, Link{SourceID: gp.SourceID, TargetID: id, Pushed: gp.Base})
+					return a.Store.Link(ctx, Link{SourceID: gp.SourceID, TargetID: res.id, Pushed: gp.Base})
 				}
 			}
-			skipped, err = a.update(ctx, gp.SourceID, id, r.change, first)
+			skipped, err = a.update(ctx, gp.SourceID, res.id, r.change, first)
 		}
-		refused = append(refused, skipped...)
+		res.refused = append(res.refused, skipped...)
 		if err != nil {
-			return id, refused, err
+			return res, err
 		}
 		a.log(ctx, slog.LevelDebug, "request applied", gp,
 			slog.Int("removed", len(r.change.Remove)), slog.Int("added", len(r.change.Add)))
 	}
-	return id, refused, nil
+	return res, nil
 }
 
 // create creates the group of c and records its link. When the target

@@ -218,16 +218,109 @@ func TestR10TooManyDeletesAppliesNothing(t *testing.T) {
 	before, _ := f.store.Load(context.Background())
 	writes := len(f.rec.writes)
 
-	_, _, err := f.a.Sync(context.Background(), sync.Input{})
+	p, st, err := f.a.Sync(context.Background(), sync.Input{})
 	if !errors.Is(err, sync.ErrTooManyDeletes) {
 		t.Fatalf("Sync = %v, want ErrTooManyDeletes", err)
 	}
 	after, _ := f.store.Load(context.Background())
-	if d := cmp.Diff(before, after, planOpts); d != "" {
-		t.Errorf("store changed (-before +after):\n%s", d)
+	if d := cmp.Diff(before.Links, after.Links, planOpts); d != "" {
+		t.Errorf("links changed (-before +after):\n%s", d)
 	}
 	if len(f.rec.writes) != writes || len(f.tgt.Groups()) != 2 {
 		t.Errorf("target changed: writes %v, groups %v", f.rec.writes[writes:], f.tgt.Groups())
+	}
+	// The attempt is recorded (R12): the plan, and the groups it would
+	// have deleted as blocked.
+	if after.LastPlan == nil || after.LastPlan.Len() != p.Len() {
+		t.Errorf("refused plan not saved: %v", after.LastPlan)
+	}
+	for _, s := range st {
+		if s.Outcome != sync.Blocked || s.Error == "" {
+			t.Errorf("status of %s = %v %q, want blocked with the reason", s.Name, s.Outcome, s.Error)
+		}
+	}
+	if len(st) != 2 {
+		t.Errorf("%d statuses, want 2", len(st))
+	}
+}
+
+func TestR10ReadOnlyDeleteIsOnlyUnlinked(t *testing.T) {
+	// The link says the push created the group, but the target reports
+	// it app-created and refuses the delete: the group is only unlinked.
+	f := newFixture(sync.Policy{Unlink: sync.Delete})
+	f.sync(t, sync.Input{Desired: []sync.SourceGroup{src("a", "A")}})
+	g := f.one(t, "A")
+	g.Origin = origin.Target
+	f.tgt.Put(g)
+	ctx := context.Background()
+	st, _ := f.store.Load(ctx)
+	p := sync.Plan{MaxMembersPerRequest: 100, Groups: []sync.GroupPlan{{SourceID: "a", TargetID: g.ID, Name: "A",
+		Ops: []sync.Op{{Kind: sync.OpDelete}}}}}
+	if !st.Links[0].Created {
+		t.Fatal("setup: link does not record the creation")
+	}
+	statuses, err := f.a.Apply(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if statuses[0].Outcome != sync.Unlinked {
+		t.Errorf("outcome %v, want unlinked", statuses[0].Outcome)
+	}
+	if _, ok := f.tgt.Group(g.ID); !ok {
+		t.Error("the app's group was deleted")
+	}
+	if st, _ := f.store.Load(ctx); len(st.Links) != 0 {
+		t.Errorf("link kept: %v", st.Links)
+	}
+}
+
+func TestStalePlanDoesNotResurrectALink(t *testing.T) {
+	f := newFixture(sync.Policy{})
+	ctx := context.Background()
+	in := sync.Input{Desired: []sync.SourceGroup{src("s1", "Eng", "u1")}}
+	f.sync(t, in)
+	in.Desired[0].Members = []string{"u2"}
+	in.Force = true
+	p, err := f.a.Plan(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.Unlink(ctx, "s1"); err != nil {
+		t.Fatal(err)
+	}
+	writes := len(f.rec.writes)
+	if _, err := f.a.Apply(ctx, p); !errors.Is(err, sync.ErrNotLinked) {
+		t.Errorf("Apply of a plan whose link is gone = %v, want ErrNotLinked", err)
+	}
+	if st, _ := f.store.Load(ctx); len(st.Links) != 0 {
+		t.Errorf("links after Apply: %+v, want none", st.Links)
+	}
+	if len(f.rec.writes) != writes {
+		t.Errorf("target written: %v", f.rec.writes[writes:])
+	}
+}
+
+func TestR11UnreadableMembersKeepPendingRemovals(t *testing.T) {
+	f := newFixture(sync.Policy{})
+	f.tgt.HideMembers = true
+	in := sync.Input{Desired: []sync.SourceGroup{src("s1", "Eng", "u1", "u2", "u3")}}
+	f.sync(t, in)
+	in.Desired[0].Members = []string{"u1", "u2"}
+	in.Force = true
+	f.sync(t, in) // re-adds, removes nothing (R11)
+	in.Force = false
+	f.sync(t, in) // the snapshot still knows u3 is there
+	if d := cmp.Diff([]string{"u1", "u2"}, members(f.one(t, "Eng"))); d != "" {
+		t.Errorf("members (-want +got):\n%s", d)
+	}
+}
+
+func TestDuplicateSourceIDDoesNotBlockTheValidGroup(t *testing.T) {
+	f := newFixture(sync.Policy{})
+	f.sync(t, sync.Input{Desired: []sync.SourceGroup{src("s1", "Eng")}})
+	_, st := f.sync(t, sync.Input{Desired: []sync.SourceGroup{src("s1", "Eng"), src("s1", "Eng copy")}})
+	if len(st) != 1 || st[0].Outcome != sync.Unchanged {
+		t.Errorf("statuses %+v, want Eng left unchanged", st)
 	}
 }
 

@@ -23,6 +23,9 @@ var (
 	// ErrTooManyDeletes: the plan unlinks or deletes more groups than the
 	// policy allows, so none of it was applied (R10).
 	ErrTooManyDeletes = errors.New("too many deletes")
+	// ErrNotLinked: the store holds no link for the source group (or
+	// another one than the plan was made with).
+	ErrNotLinked = errors.New("source group is not linked")
 	// ErrNotFound: the target group does not exist.
 	ErrNotFound = errors.New("target group not found")
 	// ErrMemberRefused: the target refused a member value (a user it does
@@ -36,14 +39,16 @@ var (
 // GroupError records a failure to push one group, like [fs.PathError] does
 // for a file.
 type GroupError struct {
-	Op       string // what was being done: "create", "update", "delete", "read"
+	Op       string // what was being done: "create", "link", "update", "unlink" or "delete"
 	SourceID string // the source group's id
 	Name     string // the group's name
 	Err      error
 }
 
+// Error describes the failure with the group's name and source id.
 func (e *GroupError) Error() string {
 	return fmt.Sprintf("%s group %q (source %s): %v", e.Op, e.Name, e.SourceID, e.Err)
 }
 
+// Unwrap returns the cause.
 func (e *GroupError) Unwrap() error { return e.Err }

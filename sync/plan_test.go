@@ -160,7 +160,7 @@ func TestPlan(t *testing.T) {
 				{SourceID: "00gA", Name: "Ops", Ops: []sync.Op{{Kind: sync.OpCreate, Name: "Ops", ExternalID: "00gA"}}},
 				{SourceID: "00gB", Name: "Ops"},
 			},
-			Findings: []sync.Finding{{Kind: sync.LinkedElsewhere, SourceID: "00gB", Name: "Ops",
+			Findings: []sync.Finding{{Kind: sync.AmbiguousName, SourceID: "00gB", Name: "Ops",
 				Detail: "source group 00gA of the same name is created by this plan"}},
 		},
 	}, {
@@ -188,6 +188,21 @@ func TestPlan(t *testing.T) {
 			Groups: []sync.GroupPlan{{SourceID: "00g3", Name: "leadership "}},
 			Findings: []sync.Finding{{Kind: sync.NearDuplicate, SourceID: "00g3", Name: "leadership ",
 				TargetIDs: []string{"t9"}, TargetNames: []string{"Leadership"}, Blocked: true}},
+		},
+	}, {
+		name:   "R6 two new groups of nearly equal names are flagged, and blocked when the policy says so",
+		reason: "the pair would be a duplicate on the target as surely as one with an existing group",
+		policy: sync.Policy{BlockNearDuplicates: true},
+		in: sync.Input{
+			Desired: []sync.SourceGroup{src("s1", "Sales"), src("s2", "sales ")},
+		},
+		want: sync.Plan{MaxMembersPerRequest: maxValues,
+			Groups: []sync.GroupPlan{
+				{SourceID: "s1", Name: "Sales", Ops: []sync.Op{{Kind: sync.OpCreate, Name: "Sales", ExternalID: "s1"}}},
+				{SourceID: "s2", Name: "sales "},
+			},
+			Findings: []sync.Finding{{Kind: sync.NearDuplicate, SourceID: "s2", Name: "sales ", Blocked: true,
+				Detail: "source group s1 of a nearly equal name is created by this plan"}},
 		},
 	}, {
 		name:   "R6 near duplicate created by a push stays reported",
@@ -247,6 +262,18 @@ func TestPlan(t *testing.T) {
 			Groups: []sync.GroupPlan{{SourceID: "00g1", Name: "Engineering",
 				Ops: []sync.Op{{Kind: sync.OpCreate, Name: "Engineering", ExternalID: "00g1"}, add("u-a", "u-c")}}},
 			Findings: []sync.Finding{{Kind: sync.MemberNotProvisioned, SourceID: "00g1", Name: "Engineering", Members: []string{"bob"}}},
+		},
+	}, {
+		name:   "R8 empty member ids are skipped and reported",
+		reason: "an empty id names no user; sending it would fail the group on every run",
+		in: sync.Input{
+			Desired: []sync.SourceGroup{src("00g1", "Engineering", "alice", "", "bob")},
+			Users:   map[string]string{"alice": "u-a", "bob": ""},
+		},
+		want: sync.Plan{MaxMembersPerRequest: maxValues,
+			Groups: []sync.GroupPlan{{SourceID: "00g1", Name: "Engineering",
+				Ops: []sync.Op{{Kind: sync.OpCreate, Name: "Engineering", ExternalID: "00g1"}, add("u-a")}}},
+			Findings: []sync.Finding{{Kind: sync.MemberNotProvisioned, SourceID: "00g1", Name: "Engineering", Members: []string{"", "bob"}}},
 		},
 	}, {
 		name:   "R8 chunks hold at most MaxMembersPerRequest values, removes first",
@@ -341,16 +368,16 @@ func TestPlan(t *testing.T) {
 			Base: snap("Engineering", "hand", "u1"), Ops: []sync.Op{remove("hand")}}}},
 	}, {
 		name:   "R11 force sync on a target that returns no members re-adds and removes nothing",
-		reason: "where the target returns no members (AWS) every desired member is sent as an add, none is removed, and it is reported",
+		reason: "where the target returns no members (AWS) every desired member is sent as an add, none is removed, and it is reported; the snapshot keeps the pending removal of u3 for the next normal sync",
 		in: sync.Input{
 			Desired: []sync.SourceGroup{src("00g1", "Engineering", "u1", "u2")},
 			Current: []sync.TargetGroup{listed("t1", "00g1", "Engineering", origin.Source)},
-			Links:   []sync.Link{linked("00g1", "t1", true, "Engineering", "u1", "u2")},
+			Links:   []sync.Link{linked("00g1", "t1", true, "Engineering", "u1", "u2", "u3")},
 			Force:   true,
 		},
 		want: sync.Plan{Force: true, MaxMembersPerRequest: maxValues,
 			Groups: []sync.GroupPlan{{SourceID: "00g1", TargetID: "t1", Name: "Engineering",
-				Base: snap("Engineering"), Ops: []sync.Op{add("u1", "u2")}}},
+				Ops: []sync.Op{add("u1", "u2")}}},
 			Findings: []sync.Finding{{Kind: sync.MembershipUnreadable, SourceID: "00g1", Name: "Engineering",
 				TargetIDs: []string{"t1"}, TargetNames: []string{"Engineering"}, Detail: "every member is sent as an add and none is removed"}},
 		},

@@ -63,13 +63,14 @@ type planner struct {
 	readsOnly bool                // collect reads, skip member work
 	reads     map[string]struct{} // target ids whose live members the plan uses
 
-	byID     map[string]*TargetGroup
-	links    map[string]*Link  // by source id
-	linkedTo map[string]string // target id -> source id, stored and planned links
-	names    map[string]string // names of planned creates -> source id
-	deleting map[string]bool   // target ids this plan deletes
-	renamed  map[string]string // target id -> the name this plan gives it
-	phases   [2]int            // plan.Groups[:phases[0]] leave, [phases[0]:phases[1]] are linked
+	byID      map[string]*TargetGroup
+	links     map[string]*Link  // by source id
+	linkedTo  map[string]string // target id -> source id, stored and planned links
+	names     map[string]string // names of planned creates -> source id
+	nearNames map[string]string // near keys of planned creates -> source id
+	deleting  map[string]bool   // target ids this plan deletes
+	renamed   map[string]string // target id -> the name this plan gives it
+	phases    [2]int            // plan.Groups[:phases[0]] leave, [phases[0]:phases[1]] are linked
 
 	byName     map[string][]*TargetGroup // built on first use
 	byExternal map[string][]*TargetGroup // built on first use
@@ -91,6 +92,7 @@ func newPlanner(p Policy, in Input, readsOnly bool) *planner {
 		links:     make(map[string]*Link, len(in.Links)),
 		linkedTo:  make(map[string]string, len(in.Links)),
 		names:     map[string]string{},
+		nearNames: map[string]string{},
 		deleting:  map[string]bool{},
 		renamed:   map[string]string{},
 	}
@@ -197,7 +199,12 @@ func (pl *planner) linked(s *SourceGroup, l *Link) *TargetGroup {
 	org := origin.Effective(t.Origin, l.Created)
 	if pl.in.Force || l.Pushed == nil {
 		base, known := pl.live(t)
-		if !known || l.Pushed == nil || !l.Pushed.Equal(base) {
+		if !known && l.Pushed != nil {
+			// The target hides its members: keep what the snapshot knows,
+			// so that a pending removal is not forgotten.
+			base.Members = l.Pushed.Members
+		}
+		if l.Pushed == nil || !l.Pushed.Equal(base) {
 			gp.Base = &base
 		}
 		pl.update(&gp, s, t, base, known, org)
@@ -250,18 +257,29 @@ func (pl *planner) unlinked(s *SourceGroup) {
 		return
 	}
 	if other, ok := pl.names[s.Name]; ok {
-		pl.find(Finding{Kind: LinkedElsewhere, SourceID: s.ID, Name: s.Name,
+		pl.find(Finding{Kind: AmbiguousName, SourceID: s.ID, Name: s.Name,
 			Detail: fmt.Sprintf("source group %s of the same name is created by this plan", other)})
 		return
 	}
-	if near := pl.nearIndex()[pl.folder.key(s.Name)]; len(near) > 0 {
-		pl.find(Finding{Kind: NearDuplicate, SourceID: s.ID, Name: s.Name,
-			TargetIDs: ids(near), TargetNames: names(near), Blocked: pl.policy.BlockNearDuplicates})
+	idx := pl.nearIndex()
+	key := pl.folder.key(s.Name)
+	near := idx[key]
+	other, nearPlanned := pl.nearNames[key]
+	if len(near) > 0 || nearPlanned {
+		f := Finding{Kind: NearDuplicate, SourceID: s.ID, Name: s.Name,
+			TargetIDs: ids(near), TargetNames: names(near), Blocked: pl.policy.BlockNearDuplicates}
+		if nearPlanned {
+			f.Detail = fmt.Sprintf("source group %s of a nearly equal name is created by this plan", other)
+		}
+		pl.find(f)
 		if pl.policy.BlockNearDuplicates {
 			return
 		}
 	}
 	pl.names[s.Name] = s.ID
+	if !nearPlanned {
+		pl.nearNames[key] = s.ID
+	}
 	gp.Ops = []Op{{Kind: OpCreate, Name: s.Name, ExternalID: s.ID}}
 	if pl.readsOnly {
 		return
@@ -404,19 +422,21 @@ func (pl *planner) nearDuplicates(sourceID, name string, t *TargetGroup) {
 }
 
 // members maps s's members to target user ids and reports those without
-// one. The result is the desired member set of s's target group.
+// one (an empty id has none). The result is the desired member set of s's
+// target group.
 func (pl *planner) members(s *SourceGroup) group.Members {
-	if pl.in.Users == nil {
-		return group.NewMembers(s.Members...)
-	}
 	buf := pl.buf[:0]
 	var missing []string
 	for _, u := range s.Members {
-		if id, ok := pl.in.Users[u]; ok {
-			buf = append(buf, id)
-		} else {
-			missing = append(missing, u)
+		id := u
+		if pl.in.Users != nil {
+			id = pl.in.Users[u]
 		}
+		if id == "" {
+			missing = append(missing, u)
+			continue
+		}
+		buf = append(buf, id)
 	}
 	pl.buf = buf
 	if len(missing) > 0 {
@@ -512,11 +532,14 @@ func chunk(ops []Op, remove, add []string, size int) []Op {
 	ops = slices.Grow(ops, (n+size-1)/size+1)
 	for off := 0; off < n; off += size {
 		end := min(off+size, n)
+		// Full slice expressions: no chunk can grow into the next.
 		if off < r {
-			ops = append(ops, Op{Kind: OpRemoveMembers, Members: remove[off:min(end, r)]})
+			hi := min(end, r)
+			ops = append(ops, Op{Kind: OpRemoveMembers, Members: remove[off:hi:hi]})
 		}
 		if end > r {
-			ops = append(ops, Op{Kind: OpAddMembers, Members: add[max(off, r)-r : end-r]})
+			lo, hi := max(off, r)-r, end-r
+			ops = append(ops, Op{Kind: OpAddMembers, Members: add[lo:hi:hi]})
 		}
 	}
 	return ops

@@ -14,7 +14,7 @@ func (p Plan) String() string {
 	blocked := blockers(p.Findings)
 	for _, g := range p.Groups {
 		o := g.outcome()
-		if _, ok := blocked[g.SourceID]; ok && len(g.Ops) == 0 && g.Base == nil {
+		if _, ok := blocked[[2]string{g.SourceID, g.Name}]; ok && len(g.Ops) == 0 && g.Base == nil {
 			o = Blocked
 		}
 		counts[o]++

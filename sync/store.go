@@ -3,6 +3,7 @@ package sync
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	gosync "sync"
 )
@@ -87,14 +88,14 @@ func (m *MemStore) Link(_ context.Context, l Link) error {
 	return nil
 }
 
-// Pushed implements [Store]. It returns an error wrapping [ErrNotFound] when
-// sourceID has no link.
+// Pushed implements [Store]. It returns an error wrapping [ErrNotLinked]
+// when sourceID has no link.
 func (m *MemStore) Pushed(_ context.Context, sourceID string, c Change) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	l, ok := m.links[sourceID]
 	if !ok {
-		return &GroupError{Op: "record", SourceID: sourceID, Err: ErrNotFound}
+		return fmt.Errorf("record pushed change of %s: %w", sourceID, ErrNotLinked)
 	}
 	var s Snapshot
 	if l.Pushed != nil {
