@@ -62,12 +62,13 @@ func (m *MemStore) Load(context.Context) (State, error) {
 		st.Links = append(st.Links, l)
 	}
 	for _, s := range m.statuses {
+		s.Refused = slices.Clone(s.Refused)
 		st.Statuses = append(st.Statuses, s)
 	}
 	slices.SortFunc(st.Links, func(a, b Link) int { return cmp.Compare(a.SourceID, b.SourceID) })
 	slices.SortFunc(st.Statuses, func(a, b Status) int { return cmp.Compare(a.SourceID, b.SourceID) })
 	if m.plan != nil {
-		p := *m.plan
+		p := m.plan.clone()
 		st.LastPlan = &p
 	}
 	return st, nil
@@ -122,6 +123,7 @@ func (m *MemStore) SetStatus(_ context.Context, s Status) error {
 	if m.statuses == nil {
 		m.statuses = map[string]Status{}
 	}
+	s.Refused = slices.Clone(s.Refused)
 	m.statuses[s.SourceID] = s
 	return nil
 }
@@ -130,8 +132,31 @@ func (m *MemStore) SetStatus(_ context.Context, s Status) error {
 func (m *MemStore) SavePlan(_ context.Context, p Plan) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	p = p.clone()
 	m.plan = &p
 	return nil
+}
+
+// clone returns a copy of p that shares no slice with it.
+func (p Plan) clone() Plan {
+	p.Groups = slices.Clone(p.Groups)
+	for i, g := range p.Groups {
+		if g.Base != nil {
+			b := *g.Base
+			p.Groups[i].Base = &b
+		}
+		p.Groups[i].Ops = slices.Clone(g.Ops)
+		for j, op := range p.Groups[i].Ops {
+			p.Groups[i].Ops[j].Members = slices.Clone(op.Members)
+		}
+	}
+	p.Findings = slices.Clone(p.Findings)
+	for i, f := range p.Findings {
+		p.Findings[i].TargetIDs = slices.Clone(f.TargetIDs)
+		p.Findings[i].TargetNames = slices.Clone(f.TargetNames)
+		p.Findings[i].Members = slices.Clone(f.Members)
+	}
+	return p
 }
 
 // apply returns s with c applied.

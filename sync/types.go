@@ -100,19 +100,22 @@ type Change struct {
 // 2.0; package targettest has an in-memory one and a conformance check.
 //
 // Writes are idempotent (R14): adding a present member or removing an absent
-// one succeeds. Every method returns an error wrapping [ErrNotFound] for a
+// one succeeds. The slices of a [Change] are read-only to a target. Every method returns an error wrapping [ErrNotFound] for a
 // missing group and [origin.ErrReadOnly] when the target refuses to rename or
 // delete an app-created group. Create and Update return an error wrapping
 // [ErrMemberRefused], having applied nothing, when the target refuses a
 // member value; the applier then retries member by member (R8).
 type Target interface {
-	// List returns every group, without members.
+	// List returns every group, without members. A target that cannot be
+	// reached, refuses the credentials or does not speak SCIM answers an
+	// error wrapping [ErrNotConnected] (R1).
 	List(ctx context.Context) ([]TargetGroup, error)
 	// Get reads one group with its live members, where the target returns
 	// them.
 	Get(ctx context.Context, id string) (TargetGroup, error)
 	// Create creates a group with c's externalId, name and members (c.Remove
-	// is empty) and returns it, without members. Where the target already
+	// is empty) and returns it, without members and with Origin
+	// [origin.Source]: the push created it. Where the target already
 	// holds exactly one group of that exact name that is not linked
 	// elsewhere, it may associate instead (R5): set the externalId, replace
 	// the members with c.Add, and return that group, whose Origin then says

@@ -54,14 +54,18 @@ func (c *checker) run(m1, m2, m3 string) {
 	}
 	id := g.ID
 	c.created = append(c.created, id)
-	if g.Name != name || g.ExternalID != ext || g.Origin == origin.Target {
-		c.errorf("Create %q returned name %q externalId %q origin %v, want the new pushed group", name, g.Name, g.ExternalID, g.Origin)
+	if g.Name != name || g.ExternalID != ext || g.Origin != origin.Source {
+		c.errorf("Create %q returned name %q externalId %q origin %v, want the new group with origin source", name, g.Name, g.ExternalID, g.Origin)
 	}
 	c.expect("after Create", id, ext, name, m1, m2)
 
-	// A retried create of the same group is done already (R14).
+	// A retried create of the same group is done already (R14): the target
+	// answers with the same group, or refuses with a conflict, which the
+	// applier resolves by name.
 	if again, err := c.tgt.Create(c.ctx, sync.Change{ExternalID: ext, Name: name, Add: []string{m1, m2}}); err != nil {
-		c.errorf("Create %q again with the same externalId: %v, want the same group", name, err)
+		if !errors.Is(err, sync.ErrConflict) {
+			c.errorf("Create %q again with the same externalId: %v, want the same group or ErrConflict", name, err)
+		}
 	} else if again.ID != id {
 		c.created = append(c.created, again.ID)
 		c.errorf("Create %q again with the same externalId: id %s, want %s (no duplicate)", name, again.ID, id)
@@ -77,6 +81,19 @@ func (c *checker) run(m1, m2, m3 string) {
 		c.errorf("repeated Update %s: %v, want success", id, err)
 	}
 	c.expect("after repeated Update", id, ext, name, m2, m3)
+
+	// An update applies whole or not at all: a member the target refuses
+	// undoes the rename beside it.
+	unknown := c.prefix + "unknown-user"
+	if err := c.tgt.Update(c.ctx, id, sync.Change{Name: c.prefix + "x", Add: []string{unknown}}); err == nil {
+		// The target takes any member value; take it out again.
+		if err := c.tgt.Update(c.ctx, id, sync.Change{Name: name, Remove: []string{unknown}}); err != nil {
+			c.errorf("Update %s: %v", id, err)
+		}
+	} else if !errors.Is(err, sync.ErrMemberRefused) {
+		c.errorf("Update %s adding unknown member %q: %v, want success or an error wrapping ErrMemberRefused", id, unknown, err)
+	}
+	c.expect("after an update with an unknown member", id, ext, name, m2, m3)
 
 	renamed := c.prefix + "b"
 	if err := c.tgt.Update(c.ctx, id, sync.Change{Name: renamed}); err != nil {
