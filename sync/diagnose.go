@@ -31,30 +31,46 @@ const (
 	ForceSyncFailed
 )
 
+// problemText holds the rows of the troubleshooting table (R13).
 var problemText = [...]struct{ issue, check, fix string }{
 	ChangesPending: {"group changes are not on the target yet",
-		"changes may not have synced yet", "run a force sync"},
+		"changes pending since before the last attempt", "run a force sync"},
 	ReadOnlyInSource: {"group is read-only in the source",
-		"the group was created in the app", "manage the group in the app; it cannot be edited from the source"},
+		"the source asked to change an unlinked group created in the app", "manage the group in the app; it cannot be edited from the source"},
 	DuplicateCreated: {"pushing the group created a duplicate instead of updating membership",
-		"the source group name does not exactly match the app group name",
+		"a pair of groups whose names differ only in case, white space or Unicode form exists on the target",
 		"delete the duplicate, correct the source group name to match exactly, and push again"},
 	ForceSyncFailed: {"force sync did not resolve the delay",
-		"unknown sync issue", "contact the app's support with the group name and the timestamp of the last sync attempt"},
+		"the last attempt was forced and failed or left changes pending",
+		"contact the app's support with the group name and the timestamp of the last sync attempt"},
 }
 
+// String says what the problem is, as the troubleshooting table's issue
+// column does.
 func (p Problem) String() string {
-	if int(p) < len(problemText) && problemText[p].issue != "" {
+	if p.valid() {
 		return problemText[p].issue
 	}
 	return fmt.Sprintf("Problem(%d)", p)
 }
 
 // Check says what to check, as the troubleshooting table does.
-func (p Problem) Check() string { return problemText[p].check }
+func (p Problem) Check() string {
+	if p.valid() {
+		return problemText[p].check
+	}
+	return ""
+}
 
 // Fix says how to fix the problem.
-func (p Problem) Fix() string { return problemText[p].fix }
+func (p Problem) Fix() string {
+	if p.valid() {
+		return problemText[p].fix
+	}
+	return ""
+}
+
+func (p Problem) valid() bool { return int(p) < len(problemText) && problemText[p].issue != "" }
 
 // Diagnosis is one problem of one group.
 type Diagnosis struct {
@@ -92,11 +108,12 @@ func (d Diagnosis) String() string {
 // problem, sorted by name, source id, then problem. current may be the zero
 // Plan; a force-sync plan shows drift that a normal one cannot see.
 //
-//   - ChangesPending: a status whose changes were pending at its last
-//     attempt, or a group the current plan would change, unless a force
-//     sync failed for it already.
+//   - ChangesPending: a status whose changes have been pending since before
+//     its last attempt, or a group the current plan would change after an
+//     attempt, unless a force sync failed for it already.
 //   - ReadOnlyInSource: a read-only finding of the last or current plan.
-//   - DuplicateCreated: a near-duplicate finding that did not block a push.
+//   - DuplicateCreated: a near-duplicate finding of a group that a push
+//     created (not one it would create, nor one the policy blocked).
 //   - ForceSyncFailed: a status whose last attempt was forced and failed or
 //     left changes pending.
 func Diagnose(st State, current Plan) []Diagnosis {
@@ -117,9 +134,9 @@ func Diagnose(st State, current Plan) []Diagnosis {
 	forceFailed := map[string]bool{} // the force sync row supersedes "run a force sync"
 	for _, s := range st.Statuses {
 		statuses[s.SourceID] = s
-		pending := !s.PendingSince.IsZero() && !s.PendingSince.After(s.LastAttempt)
+		pending := !s.PendingSince.IsZero() && s.PendingSince.Before(s.LastAttempt)
 		switch {
-		case s.Forced && (s.Outcome == Failed || pending):
+		case s.Forced && (s.Outcome == Failed || !s.PendingSince.IsZero()):
 			forceFailed[s.SourceID] = true
 			add(Diagnosis{Problem: ForceSyncFailed, SourceID: s.SourceID, Name: s.Name,
 				LastAttempt: s.LastAttempt, Detail: s.Error})
@@ -128,28 +145,46 @@ func Diagnose(st State, current Plan) []Diagnosis {
 				Since: s.PendingSince, LastAttempt: s.LastAttempt, Detail: s.Error})
 		}
 	}
+	// A group the current plan would change has changes that are not on the
+	// target, once a push has been attempted for it.
+	creates := map[string]bool{}
 	for _, g := range current.Groups {
-		if len(g.Ops) > 0 && !forceFailed[g.SourceID] {
-			s := statuses[g.SourceID]
+		if len(g.Ops) > 0 && g.Ops[0].Kind == OpCreate {
+			creates[g.SourceID] = true
+		}
+		s, attempted := statuses[g.SourceID]
+		if len(g.Ops) > 0 && attempted && !s.LastAttempt.IsZero() && !forceFailed[g.SourceID] {
 			add(Diagnosis{Problem: ChangesPending, SourceID: g.SourceID, Name: g.Name,
 				Since: s.PendingSince, LastAttempt: s.LastAttempt,
 				Detail: fmt.Sprintf("%s on the next push", plural(len(g.Ops), "operation"))})
 		}
 	}
-	plans := []Plan{current}
-	if st.LastPlan != nil {
-		plans = append(plans, *st.LastPlan)
+	// A near miss is a duplicate on the target once the push created it:
+	// in the current plan, for a group it does not create; in the last plan,
+	// for a group whose status says it was created.
+	duplicate := func(f Finding, created bool) {
+		if f.Kind == NearDuplicate && !f.Blocked && created {
+			add(Diagnosis{Problem: DuplicateCreated, SourceID: f.SourceID, Name: f.Name,
+				Detail: "near miss of " + targets(f)})
+		}
 	}
-	for _, p := range plans {
-		for _, f := range p.Findings {
-			switch {
-			case f.Kind == ReadOnly:
-				add(Diagnosis{Problem: ReadOnlyInSource, SourceID: f.SourceID, Name: f.Name,
-					Detail: fmt.Sprintf("app group %s: %s", targets(f), f.Detail)})
-			case f.Kind == NearDuplicate && !f.Blocked:
-				add(Diagnosis{Problem: DuplicateCreated, SourceID: f.SourceID, Name: f.Name,
-					Detail: "near miss of " + targets(f)})
-			}
+	for _, f := range current.Findings {
+		duplicate(f, !creates[f.SourceID])
+	}
+	readOnly := func(f Finding) {
+		if f.Kind == ReadOnly {
+			add(Diagnosis{Problem: ReadOnlyInSource, SourceID: f.SourceID, Name: f.Name,
+				Detail: fmt.Sprintf("app group %s: %s", targets(f), f.Detail)})
+		}
+	}
+	for _, f := range current.Findings {
+		readOnly(f)
+	}
+	if st.LastPlan != nil {
+		for _, f := range st.LastPlan.Findings {
+			readOnly(f)
+			s := statuses[f.SourceID]
+			duplicate(f, s.TargetID != "" && s.Outcome != Failed && s.Outcome != Blocked)
 		}
 	}
 	slices.SortFunc(out, func(a, b Diagnosis) int {

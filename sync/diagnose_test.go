@@ -61,6 +61,18 @@ func TestR13Diagnose(t *testing.T) {
 		want: []sync.Diagnosis{{Problem: sync.ForceSyncFailed, SourceID: "s1", Name: "Engineering",
 			LastAttempt: at(3), Detail: "503"}},
 	}, {
+		name:   "R13 a first failed attempt is not yet a delay",
+		reason: "changes pending since the last attempt itself have had no second chance; the table's check is 'since before'",
+		state: sync.State{Statuses: []sync.Status{{SourceID: "s1", Name: "Engineering", LastAttempt: at(2),
+			Outcome: sync.Failed, PendingSince: at(2)}}},
+	}, {
+		name:   "R13 a plan that would create a near duplicate has created nothing yet",
+		reason: "a dry run of a new group neither created a duplicate nor left changes behind",
+		current: sync.Plan{
+			Groups:   []sync.GroupPlan{{SourceID: "s7", Name: "leadership ", Ops: []sync.Op{{Kind: sync.OpCreate, Name: "leadership "}}}},
+			Findings: []sync.Finding{near},
+		},
+	}, {
 		name:   "R13 healthy groups have no diagnosis",
 		reason: "a successful attempt with nothing pending and a converged plan is not a problem",
 		state: sync.State{Statuses: []sync.Status{{SourceID: "s1", Name: "Engineering", LastAttempt: at(3), Forced: true,
