@@ -18,7 +18,8 @@ type Plan struct {
 	// packs operations into requests by.
 	MaxMembersPerRequest int
 	// Groups holds an entry per linked source group that left the push and
-	// per desired source group, in the order the applier applies them: the
+	// per desired source group (a duplicate or empty source id gets none,
+	// only an Invalid finding), in the order the applier applies them: the
 	// leavers, then the linked and imported groups, then the unlinked ones,
 	// each part sorted by name, then source id. So a group this plan
 	// deletes or renames frees its name before another group takes it.
@@ -78,6 +79,7 @@ var opKindNames = [...]string{
 	OpUnlink: "unlink", OpDelete: "delete",
 }
 
+// String names the kind, as plans render it.
 func (k OpKind) String() string {
 	if int(k) < len(opKindNames) && opKindNames[k] != "" {
 		return opKindNames[k]
@@ -164,6 +166,7 @@ var findingKindNames = [...]string{
 	MembershipUnreadable: "membership unreadable", TooManyDeletes: "too many deletes",
 }
 
+// String names the kind, as findings render it.
 func (k FindingKind) String() string {
 	if int(k) < len(findingKindNames) && findingKindNames[k] != "" {
 		return findingKindNames[k]

@@ -2,6 +2,8 @@ package sync_test
 
 import (
 	"errors"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -574,17 +576,21 @@ func TestFindingErrors(t *testing.T) {
 
 func TestPlanIsDeterministic(t *testing.T) {
 	in := sync.Input{
-		Desired: []sync.SourceGroup{src("b", "Beta", "u2", "u1"), src("a", "Alpha", "u3"), src("c", "alpha ")},
-		Current: []sync.TargetGroup{listed("t2", "", "Gamma", origin.Target), listed("t1", "", "alpha", origin.Target)},
+		Desired: []sync.SourceGroup{src("b", "Beta", "u2", "u1"), src("a", "Alpha", "u3"), src("c", "alpha "),
+			src("d", "Delta", "u1"), src("e", "Gamma")},
+		Current: []sync.TargetGroup{listed("t2", "", "Gamma", origin.Target), listed("t1", "", "alpha", origin.Target),
+			listed("t4", "d", "Delta", origin.Source), listed("t5", "x", "Old", origin.Source)},
+		Links: []sync.Link{linked("d", "t4", true, "Delta"), linked("x", "t5", true, "Old")},
 	}
 	first := sync.Policy{}.Plan(in)
-	for i := 0; i < 20; i++ {
-		// Reversing the input order must not change the plan.
-		rev := in
-		rev.Desired = append([]sync.SourceGroup(nil), in.Desired...)
-		for l, r := 0, len(rev.Desired)-1; l < r; l, r = l+1, r-1 {
-			rev.Desired[l], rev.Desired[r] = rev.Desired[r], rev.Desired[l]
-		}
-		diffPlan(t, first, sync.Policy{}.Plan(rev))
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 50 {
+		// Any order of the input gives the same plan.
+		p := in
+		p.Desired, p.Current, p.Links = slices.Clone(in.Desired), slices.Clone(in.Current), slices.Clone(in.Links)
+		r.Shuffle(len(p.Desired), func(i, j int) { p.Desired[i], p.Desired[j] = p.Desired[j], p.Desired[i] })
+		r.Shuffle(len(p.Current), func(i, j int) { p.Current[i], p.Current[j] = p.Current[j], p.Current[i] })
+		r.Shuffle(len(p.Links), func(i, j int) { p.Links[i], p.Links[j] = p.Links[j], p.Links[i] })
+		diffPlan(t, first, sync.Policy{}.Plan(p))
 	}
 }

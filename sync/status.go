@@ -34,6 +34,7 @@ var outcomeNames = [...]string{
 	Unlinked: "unlinked", Deleted: "deleted", Blocked: "blocked", Failed: "failed",
 }
 
+// String completes "group X was …".
 func (o Outcome) String() string {
 	if int(o) < len(outcomeNames) && outcomeNames[o] != "" {
 		return outcomeNames[o]

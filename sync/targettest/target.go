@@ -54,7 +54,9 @@ var _ sync.Target = (*Target)(nil)
 
 // Put stores g as the app would: a group with an empty ID gets a new one,
 // any other replaces the group of that id. It returns the id. Put applies
-// no origin rule; set g.Origin to [origin.Target] for an app-created group.
+// no origin rule. Set g.Origin to [origin.Target] for an app-created group:
+// a push may not rename or delete a group of any origin but
+// [origin.Source].
 func (t *Target) Put(g group.Group) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
