@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	gosync "sync"
 	"time"
 
 	"github.com/groupsync/groupsync/group"
@@ -20,10 +21,18 @@ type Applier struct {
 	Policy Policy
 	Target Target
 	Store  Store
-	// Now is the clock that stamps statuses; nil means [time.Now].
+	// Now is the clock that stamps statuses; nil means [time.Now]. With
+	// Concurrency above one it is called from several goroutines.
 	Now func() time.Time
 	// Logger, when set, receives a record per request and per group.
 	Logger *slog.Logger
+	// Concurrency is how many groups Apply pushes at once; zero means one.
+	// Groups that leave the push go first, then linked groups, then new
+	// ones, so that names freed by a delete or rename are free in time.
+	Concurrency int
+	// Progress, when set, is called after each group with the number of
+	// groups done, the total, and the group's status. Calls do not overlap.
+	Progress func(done, total int, s Status)
 }
 
 // Sync plans a sync of in.Desired with [Applier.Plan] and applies the plan
@@ -103,55 +112,134 @@ func (a *Applier) Apply(ctx context.Context, p Plan) ([]Status, error) {
 	refusal := p.Err()
 	blocked := blockers(p.Findings)
 
-	statuses := make([]Status, 0, len(p.Groups))
-	var errs []error
-	for _, gp := range p.Groups {
-		st := prev[gp.SourceID]
-		st.SourceID, st.Name, st.TargetID = gp.SourceID, gp.Name, gp.TargetID
-		st.LastAttempt, st.Forced = a.now(), p.Force
-		f, isBlocked := blocked[[2]string{gp.SourceID, gp.Name}]
-		switch {
-		case refusal != nil && len(gp.Ops) > 0: // the whole plan is refused
-			st.Outcome, st.Error = Blocked, refusal.Error()
-		case refusal != nil:
-			continue
-		case isBlocked && len(gp.Ops) == 0 && gp.Base == nil: // nothing to apply
-			st.Outcome, st.Error = Blocked, f.Error()
-		default:
-			if len(gp.Ops) > 0 && st.PendingSince.IsZero() {
-				st.PendingSince = st.LastAttempt
-			}
-			link, linked := links[gp.SourceID]
-			res, err := a.applyGroup(ctx, p.MaxMembersPerRequest, gp, link, linked)
-			if res.id != "" {
-				st.TargetID = res.id
-			}
-			st.Refused = res.refused
-			if len(res.refused) > 0 {
-				a.log(ctx, slog.LevelWarn, "target refused members", gp, slog.Any("members", res.refused))
-			}
-			if err != nil {
-				err = &GroupError{Op: gp.outcome().verb(), SourceID: gp.SourceID, Name: gp.Name, Err: err}
-				errs = append(errs, err)
-				st.Outcome, st.Error = Failed, err.Error()
-				a.log(ctx, slog.LevelWarn, "group push failed", gp, slog.Any("error", err))
-				break
-			}
-			st.Outcome, st.Error = cmp.Or(res.outcome, gp.outcome()), res.note
-			st.LastSuccess, st.PendingSince = st.LastAttempt, time.Time{}
-			if st.Outcome != Unchanged {
-				a.log(ctx, slog.LevelInfo, "group "+st.Outcome.String(), gp)
-			}
+	var (
+		mu       gosync.Mutex
+		statuses = make([]Status, len(p.Groups))
+		recorded = make([]bool, len(p.Groups))
+		errs     []error
+		done     int
+	)
+	one := func(i int) {
+		st, record, err := a.applyOne(ctx, p, p.Groups[i], refusal, prev, links, blocked)
+		if !record {
+			return
 		}
-		if err := a.Store.SetStatus(ctx, st); err != nil {
-			errs = append(errs, fmt.Errorf("save status of %s: %w", gp.SourceID, err))
+		if serr := a.Store.SetStatus(ctx, st); serr != nil {
+			err = errors.Join(err, fmt.Errorf("save status of %s: %w", st.SourceID, serr))
 		}
-		statuses = append(statuses, st)
+		mu.Lock()
+		defer mu.Unlock()
+		statuses[i], recorded[i] = st, true
+		if err != nil {
+			errs = append(errs, err)
+		}
+		done++
+		if a.Progress != nil {
+			a.Progress(done, len(p.Groups), st)
+		}
+	}
+	for _, phase := range phases(p.Groups) {
+		a.run(phase, one)
+	}
+	out := statuses[:0]
+	for i, st := range statuses {
+		if recorded[i] {
+			out = append(out, st)
+		}
 	}
 	if refusal != nil {
-		return statuses, refusal
+		return out, refusal
 	}
-	return statuses, errors.Join(errs...)
+	return out, errors.Join(errs...)
+}
+
+// applyOne applies one group's plan and returns its status, whether to
+// record it, and the group's error.
+func (a *Applier) applyOne(ctx context.Context, p Plan, gp GroupPlan, refusal error,
+	prev map[string]Status, links map[string]Link, blocked map[[2]string]Finding) (Status, bool, error) {
+	st := prev[gp.SourceID]
+	st.SourceID, st.Name, st.TargetID = gp.SourceID, gp.Name, gp.TargetID
+	st.LastAttempt, st.Forced = a.now(), p.Force
+	f, isBlocked := blocked[[2]string{gp.SourceID, gp.Name}]
+	switch {
+	case refusal != nil && len(gp.Ops) > 0: // the whole plan is refused
+		st.Outcome, st.Error = Blocked, refusal.Error()
+		return st, true, nil
+	case refusal != nil:
+		return st, false, nil
+	case isBlocked && len(gp.Ops) == 0 && gp.Base == nil: // nothing to apply
+		st.Outcome, st.Error = Blocked, f.Error()
+		return st, true, nil
+	}
+	if len(gp.Ops) > 0 && st.PendingSince.IsZero() {
+		st.PendingSince = st.LastAttempt
+	}
+	link, linked := links[gp.SourceID]
+	res, err := a.applyGroup(ctx, p.MaxMembersPerRequest, gp, link, linked)
+	if res.id != "" {
+		st.TargetID = res.id
+	}
+	st.Refused = res.refused
+	if len(res.refused) > 0 {
+		a.log(ctx, slog.LevelWarn, "target refused members", gp, slog.Any("members", res.refused))
+	}
+	if err != nil {
+		err = &GroupError{Op: gp.outcome().verb(), SourceID: gp.SourceID, Name: gp.Name, Err: err}
+		st.Outcome, st.Error = Failed, err.Error()
+		a.log(ctx, slog.LevelWarn, "group push failed", gp, slog.Any("error", err))
+		return st, true, err
+	}
+	st.Outcome, st.Error = cmp.Or(res.outcome, gp.outcome()), res.note
+	st.LastSuccess, st.PendingSince = st.LastAttempt, time.Time{}
+	if st.Outcome != Unchanged {
+		a.log(ctx, slog.LevelInfo, "group "+st.Outcome.String(), gp)
+	}
+	return st, true, nil
+}
+
+// phases splits a plan's groups, in order, into the groups that leave the
+// push, the linked (and imported) ones, and the unlinked ones: each phase
+// may run concurrently, the phases one after the other.
+func phases(groups []GroupPlan) [3][]int {
+	var out [3][]int
+	for i, g := range groups {
+		ph := 1
+		switch {
+		case len(g.Ops) > 0 && (g.Ops[0].Kind == OpUnlink || g.Ops[0].Kind == OpDelete):
+			ph = 0
+		case g.TargetID == "" || len(g.Ops) > 0 && g.Ops[0].Kind == OpLink:
+			ph = 2
+		}
+		out[ph] = append(out[ph], i)
+	}
+	return out
+}
+
+// run calls f for each index, at most Concurrency at a time.
+func (a *Applier) run(indexes []int, f func(int)) {
+	n := max(a.Concurrency, 1)
+	if n == 1 {
+		for _, i := range indexes {
+			f(i)
+		}
+		return
+	}
+	work := make(chan int)
+	var wg gosync.WaitGroup
+	for range min(n, len(indexes)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				f(i)
+			}
+		}()
+	}
+	for _, i := range indexes {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
 }
 
 // blockers returns, per source group (id and name, since an invalid

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -19,31 +20,42 @@ import (
 // recorder is a target that records every write it forwards.
 type recorder struct {
 	*targettest.Target
+	mu     gosync.Mutex
 	writes []string
 	values []int // member values per write request
 }
 
+func (r *recorder) note(write string, values int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.writes = append(r.writes, write)
+	r.values = append(r.values, values)
+}
+
 func (r *recorder) Create(ctx context.Context, c sync.Change) (sync.TargetGroup, error) {
-	r.writes = append(r.writes, "create "+c.Name)
-	r.values = append(r.values, len(c.Add)+len(c.Remove))
+	r.note("create "+c.Name, len(c.Add)+len(c.Remove))
 	return r.Target.Create(ctx, c)
 }
 
 func (r *recorder) Update(ctx context.Context, id string, c sync.Change) error {
-	r.writes = append(r.writes, "update "+id)
-	r.values = append(r.values, len(c.Add)+len(c.Remove))
+	r.note("update "+id, len(c.Add)+len(c.Remove))
 	return r.Target.Update(ctx, id, c)
 }
 
 func (r *recorder) Delete(ctx context.Context, id string) error {
-	r.writes = append(r.writes, "delete "+id)
+	r.note("delete "+id, 0)
 	return r.Target.Delete(ctx, id)
 }
 
 // clock is a fake clock that advances a minute per reading.
-type clock struct{ t time.Time }
+type clock struct {
+	mu gosync.Mutex
+	t  time.Time
+}
 
 func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.t = c.t.Add(time.Minute)
 	return c.t
 }
@@ -547,5 +559,39 @@ func TestR8RefusedMembersAreRetriedOneByOneAndSkipped(t *testing.T) {
 	state, _ := f.store.Load(context.Background())
 	if got := state.Links[0].Pushed; got.Name != "Platform" || !slices.Equal(got.Members.Slice(), []string{"u1", "u3"}) {
 		t.Errorf("snapshot %q %v, want what the target holds", got.Name, got.Members.Slice())
+	}
+}
+
+func TestApplyConcurrentlyMatchesSequential(t *testing.T) {
+	var desired []sync.SourceGroup
+	for i := range 40 {
+		desired = append(desired, src(fmt.Sprintf("s%02d", i), fmt.Sprintf("Group %02d", i), "u1", fmt.Sprintf("u%d", i)))
+	}
+	results := map[int][]sync.Status{}
+	for _, n := range []int{1, 8} {
+		f := newFixture(sync.Policy{})
+		f.a.Concurrency = n
+		var calls, last int
+		f.a.Progress = func(done, total int, s sync.Status) {
+			calls++
+			if done != last+1 || total != 40 {
+				t.Errorf("progress %d/%d after %d", done, total, last)
+			}
+			last = done
+		}
+		_, st := f.sync(t, sync.Input{Desired: desired})
+		if calls != 40 {
+			t.Errorf("concurrency %d: %d progress calls, want 40", n, calls)
+		}
+		for i := range st {
+			st[i].TargetID, st[i].LastAttempt, st[i].LastSuccess = "", time.Time{}, time.Time{}
+		}
+		results[n] = st
+		if len(f.tgt.Groups()) != 40 {
+			t.Errorf("concurrency %d: %d groups on the target, want 40", n, len(f.tgt.Groups()))
+		}
+	}
+	if d := cmp.Diff(results[1], results[8]); d != "" {
+		t.Errorf("statuses differ between 1 and 8 workers (-1 +8):\n%s", d)
 	}
 }

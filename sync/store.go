@@ -12,6 +12,9 @@ import (
 // snapshots, a status per group, and the last plan. [MemStore] is an
 // in-memory one; durable ones live in subpackages.
 //
+// A Store must be safe for concurrent use: an [Applier] with Concurrency
+// above one records several groups at once.
+//
 // The applier records each request once the target has applied it, so a
 // crash can leave a snapshot behind the target, never ahead of it: the next
 // sync then re-sends changes that already took effect, which is harmless
