@@ -21,6 +21,10 @@ import (
 type MemStore struct {
 	// Now stamps created and modified times; nil means time.Now.
 	Now func() time.Time
+	// NewID, when set, returns the id of each new group instead of a
+	// random UUID, for reproducible examples and tests. It is called with
+	// the tenant's lock held and must not return an id in use.
+	NewID func() string
 
 	mu      sync.Mutex
 	tenants map[string]*memTenant
@@ -46,7 +50,7 @@ func (s *MemStore) View(ctx context.Context, tenant string, f func(Tx) error) er
 	t := s.tenant(tenant)
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return f(&memTx{t: t, now: s.now})
+	return f(&memTx{t: t, now: s.now, newID: s.NewID})
 }
 
 // Update implements [Store].
@@ -57,7 +61,7 @@ func (s *MemStore) Update(ctx context.Context, tenant string, f func(Tx) error) 
 	t := s.tenant(tenant)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	tx := &memTx{t: t, now: s.now, write: true}
+	tx := &memTx{t: t, now: s.now, newID: s.NewID, write: true}
 	defer func() {
 		if p := recover(); p != nil {
 			tx.rollback()
@@ -97,6 +101,7 @@ func (s *MemStore) now() time.Time {
 type memTx struct {
 	t     *memTenant
 	now   func() time.Time
+	newID func() string
 	write bool
 	undo  []func()
 }
@@ -187,7 +192,7 @@ func (tx *memTx) Create(g group.Group) (Record, error) {
 		rec:     Record{Group: g, Version: 1, Created: now, Modified: now},
 		members: make(map[string]struct{}, g.Members.Len()),
 	}
-	mg.rec.ID = tx.newID()
+	mg.rec.ID = tx.id()
 	mg.rec.Members = group.Members{}
 	mg.rec.Attributes = maps.Clone(g.Attributes)
 	for m := range g.Members.All() {
@@ -294,8 +299,12 @@ func (tx *memTx) index(id, from, to string, idx map[string]map[string]struct{}) 
 	}
 }
 
-// newID returns a random UUID (version 4) not in use.
-func (tx *memTx) newID() string {
+// id returns the id of a new group: NewID's, or a random UUID (version 4)
+// not in use.
+func (tx *memTx) id() string {
+	if tx.newID != nil {
+		return tx.newID()
+	}
 	for {
 		var b [16]byte
 		_, _ = rand.Read(b[:])

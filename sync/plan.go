@@ -87,6 +87,18 @@ func (k OpKind) String() string {
 	return fmt.Sprintf("OpKind(%d)", k)
 }
 
+// MarshalText encodes k as its String.
+func (k OpKind) MarshalText() ([]byte, error) {
+	return marshalName(opKindNames[:], int(k), "operation kind")
+}
+
+// UnmarshalText decodes an OpKind's String.
+func (k *OpKind) UnmarshalText(text []byte) error {
+	i, err := unmarshalName(opKindNames[:], text, "operation kind")
+	*k = OpKind(i)
+	return err
+}
+
 // Op is one typed operation of a [GroupPlan].
 type Op struct {
 	Kind OpKind
@@ -172,6 +184,34 @@ func (k FindingKind) String() string {
 		return findingKindNames[k]
 	}
 	return fmt.Sprintf("FindingKind(%d)", k)
+}
+
+// MarshalText encodes k as its String.
+func (k FindingKind) MarshalText() ([]byte, error) {
+	return marshalName(findingKindNames[:], int(k), "finding kind")
+}
+
+// UnmarshalText decodes a FindingKind's String.
+func (k *FindingKind) UnmarshalText(text []byte) error {
+	i, err := unmarshalName(findingKindNames[:], text, "finding kind")
+	*k = FindingKind(i)
+	return err
+}
+
+func marshalName(names []string, i int, what string) ([]byte, error) {
+	if i <= 0 || i >= len(names) || names[i] == "" {
+		return nil, fmt.Errorf("sync: invalid %s %d", what, i)
+	}
+	return []byte(names[i]), nil
+}
+
+func unmarshalName(names []string, text []byte, what string) (int, error) {
+	for i, n := range names {
+		if n != "" && n == string(text) {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("sync: unknown %s %q", what, text)
 }
 
 // Finding is something a plan reports rather than does. It is an error whose

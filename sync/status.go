@@ -44,21 +44,14 @@ func (o Outcome) String() string {
 
 // MarshalText encodes o as its String.
 func (o Outcome) MarshalText() ([]byte, error) {
-	if int(o) >= len(outcomeNames) || outcomeNames[o] == "" {
-		return nil, fmt.Errorf("sync: invalid outcome %d", o)
-	}
-	return []byte(outcomeNames[o]), nil
+	return marshalName(outcomeNames[:], int(o), "outcome")
 }
 
 // UnmarshalText decodes an Outcome's String.
 func (o *Outcome) UnmarshalText(text []byte) error {
-	for i, name := range outcomeNames {
-		if name != "" && name == string(text) {
-			*o = Outcome(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("sync: unknown outcome %q", text)
+	i, err := unmarshalName(outcomeNames[:], text, "outcome")
+	*o = Outcome(i)
+	return err
 }
 
 // Status is what the last push attempt did to one group (R12).
