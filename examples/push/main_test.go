@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/groupsync/groupsync/examples/internal/app"
+	"github.com/groupsync/groupsync/scimx"
+)
+
+type fixture struct {
+	dir   string
+	url   string
+	store *scimx.MemStore
+	fail  string // a displayName whose POSTs answer 400
+	files int
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{dir: t.TempDir(), store: &scimx.MemStore{}}
+	h, err := app.New(app.Config{Tokens: map[string]string{"tok": "acme"}, Store: f.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fail := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f.fail != "" && r.Method == http.MethodPost && r.Body != nil {
+			var buf bytes.Buffer
+			_, _ = buf.ReadFrom(r.Body)
+			if strings.Contains(buf.String(), f.fail) {
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write([]byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","detail":"refused"}`))
+				return
+			}
+			r.Body = nopCloser{&buf}
+		}
+		h.ServeHTTP(w, r)
+	})
+	s := httptest.NewServer(fail)
+	t.Cleanup(s.Close)
+	f.url = s.URL + "/scim/v2"
+	return f
+}
+
+type nopCloser struct{ *bytes.Buffer }
+
+func (nopCloser) Close() error { return nil }
+
+func (f *fixture) source(t *testing.T, groups ...string) string {
+	t.Helper()
+	var src struct {
+		Groups []map[string]any `json:"groups"`
+	}
+	for i, name := range groups {
+		src.Groups = append(src.Groups, map[string]any{"id": fmt.Sprintf("00g%d", i), "name": name, "members": []string{"u1", "u2"}})
+	}
+	data, _ := json.Marshal(src)
+	f.files++
+	path := filepath.Join(f.dir, fmt.Sprintf("source-%d.json", f.files))
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func (f *fixture) push(t *testing.T, extra ...string) (string, int) {
+	t.Helper()
+	var out bytes.Buffer
+	args := append([]string{"-target", f.url, "-token", "tok", "-state", filepath.Join(f.dir, "state.json")}, extra...)
+	err := run(context.Background(), args, &out)
+	return out.String(), exitCode(err)
+}
+
+func (f *fixture) groups(t *testing.T) int {
+	t.Helper()
+	n := 0
+	_ = f.store.View(context.Background(), "acme", func(tx scimx.Tx) error {
+		gs, err := tx.Groups()
+		n = len(gs)
+		return err
+	})
+	return n
+}
+
+func TestPush(t *testing.T) {
+	f := newFixture(t)
+	src := f.source(t, "Engineering", "Sales")
+
+	out, code := f.push(t, "-source", src, "-dry-run")
+	if code != 0 || !strings.Contains(out, `+ create "Engineering"`) || f.groups(t) != 0 {
+		t.Fatalf("dry run: exit %d, %d groups, output:\n%s", code, f.groups(t), out)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "state.json")); err == nil {
+		t.Error("dry run wrote the state file")
+	}
+	out, code = f.push(t, "-source", src)
+	if code != 0 || f.groups(t) != 2 || !strings.Contains(out, "2 created") {
+		t.Fatalf("push: exit %d, %d groups, output:\n%s", code, f.groups(t), out)
+	}
+	out, code = f.push(t, "-source", src)
+	if code != 0 || !strings.Contains(out, "0 to create") {
+		t.Errorf("second push: exit %d, output:\n%s", code, out)
+	}
+	out, code = f.push(t, "-source", src, "-diagnose")
+	if code != 0 || !strings.Contains(out, "No problems found.") {
+		t.Errorf("diagnose: exit %d, output:\n%s", code, out)
+	}
+}
+
+func TestPushExitCodes(t *testing.T) {
+	f := newFixture(t)
+	var eleven []string
+	for i := range 11 {
+		eleven = append(eleven, fmt.Sprintf("Group %d", i))
+	}
+	if _, code := f.push(t, "-source", f.source(t, eleven...)); code != 0 {
+		t.Fatalf("setup push: exit %d", code)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"usage: no source", nil, 2},
+		{"usage: unknown flag", []string{"-nope"}, 2},
+		{"not connected: wrong token", []string{"-source", f.source(t, "A"), "-token", "wrong"}, 2},
+		{"too many deletes", []string{"-source", f.source(t)}, 3},
+		{"a group failed", []string{"-source", f.source(t, append(eleven, "Refused")...)}, 1},
+	}
+	f.fail = "Refused"
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, code := f.push(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; output:\n%s", code, tt.code, out)
+			}
+		})
+	}
+}
