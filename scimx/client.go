@@ -386,10 +386,15 @@ func memberObjects(ids []string) []map[string]string {
 	return out
 }
 
-// quote quotes a filter value as a JSON string (RFC 7644 section 3.4.2.2).
+// quote quotes a filter value as a JSON string (RFC 7644 section 3.4.2.2),
+// escaping only what JSON requires: some servers' filter parsers do not
+// decode the escapes a Go encoder adds for HTML.
 func quote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 func cmpOr(a, b string) string {

@@ -1,6 +1,7 @@
 package scimx
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -150,8 +151,23 @@ func valueEquals(f filter.Expression) (string, bool) {
 		!strings.EqualFold(a.AttributePath.AttributeName, "value") {
 		return "", false
 	}
-	v, ok := a.CompareValue.(string)
-	return v, ok
+	return stringValue(a)
+}
+
+// stringValue returns the compare value of e as a string. The filter parser
+// strips a string's quotes but leaves its JSON escapes (RFC 7644 section
+// 3.4.2.2 makes it a JSON string), so they are decoded here: "R\u0026D"
+// is R&D.
+func stringValue(e *filter.AttributeExpression) (string, bool) {
+	v, ok := e.CompareValue.(string)
+	if !ok || !strings.ContainsRune(v, '\\') {
+		return v, ok
+	}
+	var s string
+	if err := json.Unmarshal([]byte(`"`+v+`"`), &s); err != nil {
+		return "", false
+	}
+	return s, true
 }
 
 // matchMember evaluates a member sub-filter against one member.
@@ -203,7 +219,7 @@ func compareString(v string, e *filter.AttributeExpression, caseExact bool) bool
 	if e.Operator == filter.PR {
 		return v != ""
 	}
-	want, ok := e.CompareValue.(string)
+	want, ok := stringValue(e)
 	if !ok {
 		return false
 	}
@@ -237,7 +253,7 @@ func compareTime(v time.Time, e *filter.AttributeExpression) bool {
 	if e.Operator == filter.PR {
 		return !v.IsZero()
 	}
-	s, ok := e.CompareValue.(string)
+	s, ok := stringValue(e)
 	if !ok {
 		return false
 	}
@@ -269,7 +285,7 @@ func compareTime(v time.Time, e *filter.AttributeExpression) bool {
 func candidates(tx Tx, e filter.Expression) (recs []Record, ok bool, err error) {
 	switch e := e.(type) {
 	case *filter.AttributeExpression:
-		v, isString := e.CompareValue.(string)
+		v, isString := stringValue(e)
 		if e.Operator != filter.EQ || !isString || e.AttributePath.SubAttribute != nil || !coreURI(e.AttributePath) {
 			return nil, false, nil
 		}

@@ -3,6 +3,8 @@ package scimx
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -56,6 +58,7 @@ func NewServer(store Store, opts ServerOptions) (http.Handler, error) {
 		return nil, err
 	}
 	var next http.Handler = FixResponses(srv)
+	next = checkRequest(next)
 	next = LimitBody(opts.MaxBody, next)
 	if opts.Auth == nil {
 		return nil, errNoAuth
@@ -63,6 +66,68 @@ func NewServer(store Store, opts ServerOptions) (http.Handler, error) {
 	next = Authenticate(opts.Auth, next)
 	next = LogRequests(opts.Logger, next)
 	return Recover(opts.Logger, next), nil
+}
+
+// checkRequest mends and refuses what the elimity server gets wrong about a
+// request: it accepts data after a body's JSON value (and would apply the
+// request), and its filter parser refuses \u escapes with lower-case hex,
+// which JSON encoders write. It runs after [LimitBody], so the body is in
+// memory.
+func checkRequest(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if q := r.URL.Query(); q.Has("filter") {
+			q.Set("filter", upperHexEscapes(q.Get("filter")))
+			u := *r.URL
+			u.RawQuery = q.Encode()
+			r = r.Clone(r.Context())
+			r.URL = &u
+		}
+		if r.Body != nil && r.Body != http.NoBody && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, "invalidSyntax", "the request body cannot be read")
+				return
+			}
+			if trailingData(body) {
+				writeError(w, http.StatusBadRequest, "invalidSyntax", "the request body holds data after its JSON value")
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// trailingData reports whether body is one JSON value followed by more than
+// white space. A body that is not JSON at all is left to the server.
+func trailingData(body []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var v json.RawMessage
+	if err := dec.Decode(&v); err != nil {
+		return false
+	}
+	_, err := dec.Token()
+	return err != io.EOF
+}
+
+// upperHexEscapes rewrites the hex digits of every \u escape in a filter in
+// upper case, leaving everything else as it is.
+func upperHexEscapes(f string) string {
+	b := []byte(f)
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 >= len(b) {
+			continue
+		}
+		if b[i+1] == 'u' && i+5 < len(b) {
+			for j := i + 2; j < i+6; j++ {
+				if 'a' <= b[j] && b[j] <= 'f' {
+					b[j] -= 'a' - 'A'
+				}
+			}
+		}
+		i++ // skip the escaped character
+	}
+	return string(b)
 }
 
 // maxResults is the page size cap: clients asking for more get this many.
