@@ -340,7 +340,7 @@ func (h *Handler) rename(tx Tx, rec Record, name string, c *Change) error {
 }
 
 func readOnly(rec Record, what string) error {
-	return fmt.Errorf("group %q cannot be %s over SCIM: it was created in the app, which manages it: %w", rec.Name, what, origin.ErrReadOnly)
+	return fmt.Errorf("group %q cannot be %s over SCIM: %w", rec.Name, what, origin.ErrReadOnly)
 }
 
 // current reads the group of id and checks If-Match.
