@@ -3,6 +3,8 @@ package scimx
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -44,6 +46,9 @@ type ClientOptions struct {
 	// Logger receives a record per retried request; nil discards them.
 	Logger *slog.Logger
 }
+
+// checkRetryWait bounds the retries of the connection check.
+const checkRetryWait = 10 * time.Second
 
 // Credentials authenticate a request.
 type Credentials func(*http.Request)
@@ -108,11 +113,13 @@ func NewClient(baseURL string, opts ClientOptions) (*Client, error) {
 }
 
 // Check makes the connection check of R1: an authenticated
-// GET /Groups?startIndex=1&count=1 that must answer a 200 ListResponse. Its
-// error wraps [groupsync.ErrNotConnected] and the cause.
+// GET /Groups?startIndex=1&count=1 that must answer a 200 ListResponse. It
+// retries transient failures for at most ten seconds, so that a target that
+// is down is reported soon. Its error wraps [groupsync.ErrNotConnected] and
+// the cause.
 func (c *Client) Check(ctx context.Context) error {
 	var lr listResponse
-	err := c.do(ctx, http.MethodGet, "/Groups?startIndex=1&count=1", nil, &lr)
+	err := c.doWithin(ctx, min(c.opts.MaxRetryWait, checkRetryWait), http.MethodGet, "/Groups?startIndex=1&count=1", nil, &lr)
 	if err == nil && !lr.isListResponse() {
 		err = errors.New("the answer is not a SCIM ListResponse")
 	}
@@ -244,12 +251,22 @@ func (c *Client) takeOver(ctx context.Context, ch groupsync.Change) (groupsync.T
 	if g.ExternalID != "" && g.ExternalID != ch.ExternalID {
 		return groupsync.TargetGroup{}, fmt.Errorf("create group %q: group %s is linked to externalId %q: %w", ch.Name, g.ID, g.ExternalID, groupsync.ErrConflict)
 	}
-	ops := []patchOp{{Op: "replace", Path: "members", Value: memberObjects(ch.Add)}}
-	if ch.ExternalID != "" && g.ExternalID != ch.ExternalID {
-		ops = append(ops, patchOp{Op: "replace", Path: "externalId", Value: ch.ExternalID})
+	if c.supportsPatch(ctx) {
+		ops := []patchOp{{Op: "replace", Path: "members", Value: memberObjects(ch.Add)}}
+		if ch.ExternalID != "" && g.ExternalID != ch.ExternalID {
+			ops = append(ops, patchOp{Op: "replace", Path: "externalId", Value: ch.ExternalID})
+		}
+		err = c.patch(ctx, g.ID, ops)
+	} else {
+		err = c.replace(ctx, g.ID, cmpOr(ch.ExternalID, g.ExternalID), g.Name, ch.Add)
 	}
-	if err := c.patch(ctx, g.ID, ops); err != nil {
+	if err != nil {
 		return groupsync.TargetGroup{}, fmt.Errorf("take over group %q: %w", ch.Name, memberRefusal(err, len(ch.Add)))
+	}
+	if g.ExternalID == ch.ExternalID && ch.ExternalID != "" && g.Origin == origin.Unknown {
+		// It carries our externalId: an earlier create of ours took effect
+		// before its answer was lost (R14).
+		g.Origin = origin.Source
 	}
 	g.ExternalID = ch.ExternalID
 	return g, nil
@@ -291,18 +308,21 @@ func (c *Client) put(ctx context.Context, id string, ch groupsync.Change) error 
 		return fmt.Errorf("update group %s: %w", id, err)
 	}
 	members := group.NewMembers(g.memberValues()...).Without(ch.Remove...).With(ch.Add...)
-	body := map[string]any{"schemas": []string{GroupSchema}, "id": id, "displayName": g.DisplayName,
-		"members": memberObjects(members.Slice())}
-	if ch.Name != "" {
-		body["displayName"] = ch.Name
-	}
-	if ext := cmpOr(ch.ExternalID, g.ExternalID); ext != "" {
-		body["externalId"] = ext
-	}
-	if err := c.do(ctx, http.MethodPut, "/Groups/"+url.PathEscape(id), body, nil); err != nil {
+	err := c.replace(ctx, id, cmpOr(ch.ExternalID, g.ExternalID), cmpOr(ch.Name, g.DisplayName), members.Slice())
+	if err != nil {
 		return fmt.Errorf("update group %s: %w", id, memberRefusal(err, len(ch.Add)+len(ch.Remove)))
 	}
 	return nil
+}
+
+// replace PUTs a group whole.
+func (c *Client) replace(ctx context.Context, id, externalID, name string, members []string) error {
+	body := map[string]any{"schemas": []string{GroupSchema}, "id": id, "displayName": name,
+		"members": memberObjects(members)}
+	if externalID != "" {
+		body["externalId"] = externalID
+	}
+	return c.do(ctx, http.MethodPut, "/Groups/"+url.PathEscape(id), body, nil)
 }
 
 // Delete implements [groupsync.Target].
@@ -315,7 +335,8 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 
 // ResolveUsers maps user names to the target's user ids, by
 // GET /Users?filter=userName eq "…", for sources that do not know the ids.
-// Answers are cached; names the target does not know are left out.
+// Found users are cached; names the target does not know are left out and
+// asked again next time.
 func (c *Client) ResolveUsers(ctx context.Context, userNames []string) (map[string]string, error) {
 	out := make(map[string]string, len(userNames))
 	for _, name := range userNames {
@@ -339,9 +360,11 @@ func (c *Client) ResolveUsers(ctx context.Context, userNames []string) (map[stri
 					break
 				}
 			}
-			c.usersMu.Lock()
-			c.users[name] = id
-			c.usersMu.Unlock()
+			if id != "" { // a user not there yet may be provisioned later
+				c.usersMu.Lock()
+				c.users[name] = id
+				c.usersMu.Unlock()
+			}
 		}
 		if id != "" {
 			out[name] = id
@@ -530,19 +553,33 @@ func (e *HTTPError) Unwrap() error {
 	return nil
 }
 
-// transient reports whether a failed attempt is worth retrying (R15).
+// transient reports whether a failed attempt is worth retrying (R15): an
+// answer of 429, 500, 502, 503 or 504, or no answer at all because of a
+// network error or a timeout. A certificate the client does not trust, or
+// a request it cannot make, is permanent.
 func transient(status int, err error) bool {
-	if err != nil {
-		var ne net.Error
-		return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
-			errors.Is(err, context.DeadlineExceeded) || isReset(err)
+	if status != 0 {
+		switch status {
+		case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+			http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return true
+		}
+		return false
 	}
-	switch status {
-	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
+	var (
+		unknownAuthority x509.UnknownAuthorityError
+		invalid          x509.CertificateInvalidError
+		hostname         x509.HostnameError
+		verification     *tls.CertificateVerificationError
+		record           tls.RecordHeaderError
+	)
+	if errors.As(err, &unknownAuthority) || errors.As(err, &invalid) || errors.As(err, &hostname) ||
+		errors.As(err, &verification) || errors.As(err, &record) {
+		return false
 	}
-	return false
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, context.DeadlineExceeded) || isReset(err)
 }
 
 func isReset(err error) bool {
@@ -551,9 +588,15 @@ func isReset(err error) bool {
 		strings.Contains(s, "server closed idle connection")
 }
 
-// do sends one request, retrying transient failures, and decodes a JSON
-// answer into out when out is non-nil and the answer has a body.
+// do sends one request, retrying transient failures for up to
+// MaxRetryWait, and decodes a JSON answer into out when out is non-nil and
+// the answer has a body.
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	return c.doWithin(ctx, c.opts.MaxRetryWait, method, path, in, out)
+}
+
+// doWithin is do with a retry budget of its own.
+func (c *Client) doWithin(ctx context.Context, budget time.Duration, method, path string, in, out any) error {
 	var body []byte
 	if in != nil {
 		var err error
@@ -582,7 +625,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 			return err
 		}
 		wait := backoff(attempt, retryAfter(header, time.Now()))
-		if waited+wait > c.opts.MaxRetryWait {
+		if waited+wait > budget {
 			return fmt.Errorf("%w (gave up after retrying for %s)", err, waited.Round(time.Millisecond))
 		}
 		if c.opts.Logger != nil {
