@@ -1,0 +1,354 @@
+// Package scimxtest checks implementations of [scimx.Store], the way
+// testing/fstest checks file systems: [TestStore] runs the behaviour every
+// store must have, for the in-memory store and the durable ones alike.
+package scimxtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/origin"
+	"github.com/groupsync/groupsync/scimx"
+)
+
+// TestStore runs the conformance suite against stores that newStore
+// returns, one new and empty store per subtest.
+func TestStore(t *testing.T, newStore func(t *testing.T) scimx.Store) {
+	tests := []struct {
+		name string
+		run  func(*testing.T, scimx.Store)
+	}{
+		{"CreateAndRead", testCreateAndRead},
+		{"Lookup", testLookup},
+		{"Change", testChange},
+		{"Delete", testDelete},
+		{"Rollback", testRollback},
+		{"ViewIsReadOnly", testViewIsReadOnly},
+		{"NotFound", testNotFound},
+		{"TenantsAreIsolated", testTenants},
+		{"ConcurrentUpdatesLoseNothing", testConcurrent},
+		{"LargeGroup", testLargeGroup},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore(t)) })
+	}
+}
+
+var ctx = context.Background()
+
+func update(t *testing.T, s scimx.Store, tenant string, f func(scimx.Tx) error) {
+	t.Helper()
+	if err := s.Update(ctx, tenant, f); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+}
+
+func create(t *testing.T, s scimx.Store, tenant string, g group.Group) scimx.Record {
+	t.Helper()
+	var rec scimx.Record
+	update(t, s, tenant, func(tx scimx.Tx) (err error) {
+		rec, err = tx.Create(g)
+		return err
+	})
+	return rec
+}
+
+func read(t *testing.T, s scimx.Store, tenant, id string) scimx.Record {
+	t.Helper()
+	var rec scimx.Record
+	if err := s.View(ctx, tenant, func(tx scimx.Tx) (err error) {
+		rec, err = tx.Group(id, true)
+		return err
+	}); err != nil {
+		t.Fatalf("read %s: %v", id, err)
+	}
+	return rec
+}
+
+func ptr(s string) *string { return &s }
+
+func testCreateAndRead(t *testing.T, s scimx.Store) {
+	g := group.Group{ExternalID: "00g1", Name: "Engineering", Members: group.NewMembers("u2", "u1"),
+		Origin: origin.Source, Type: "Groups", Attributes: map[string]string{"color": "blue"}}
+	rec := create(t, s, "a", g)
+	if rec.ID == "" || rec.Version != 1 || rec.Created.IsZero() || rec.Modified.IsZero() {
+		t.Errorf("Create = id %q version %d created %v modified %v, want a new id, version 1 and times", rec.ID, rec.Version, rec.Created, rec.Modified)
+	}
+	got := read(t, s, "a", rec.ID)
+	if got.Name != g.Name || got.ExternalID != g.ExternalID || got.Origin != g.Origin || got.Type != g.Type ||
+		got.Attributes["color"] != "blue" || !slices.Equal(got.Members.Slice(), []string{"u1", "u2"}) || got.Version != 1 {
+		t.Errorf("read back %+v (members %v), want %+v", got, got.Members.Slice(), g)
+	}
+	_ = s.View(ctx, "a", func(tx scimx.Tx) error {
+		noMembers, err := tx.Group(rec.ID, false)
+		if err != nil || noMembers.Members.Len() != 0 {
+			t.Errorf("Group without members = %v members, %v", noMembers.Members.Len(), err)
+		}
+		in, err := tx.HasMember(rec.ID, "u1")
+		out, err2 := tx.HasMember(rec.ID, "u9")
+		if !in || out || err != nil || err2 != nil {
+			t.Errorf("HasMember u1 = %v, u9 = %v (%v, %v)", in, out, err, err2)
+		}
+		ids, err := tx.GroupIDs([]string{"u1", rec.ID, "nope"})
+		if err != nil || !slices.Equal(ids, []string{rec.ID}) {
+			t.Errorf("GroupIDs = %v, %v, want [%s]", ids, err, rec.ID)
+		}
+		return nil
+	})
+	other := create(t, s, "a", group.Group{Name: "Sales", Origin: origin.Target})
+	_ = s.View(ctx, "a", func(tx scimx.Tx) error {
+		all, err := tx.Groups()
+		want := []string{rec.ID, other.ID}
+		slices.Sort(want)
+		if err != nil || len(all) != 2 || all[0].ID != want[0] || all[1].ID != want[1] {
+			t.Errorf("Groups = %v, %v, want both sorted by id", all, err)
+		}
+		return nil
+	})
+}
+
+func testLookup(t *testing.T, s scimx.Store) {
+	a := create(t, s, "a", group.Group{Name: "Leadership", ExternalID: "x1", Origin: origin.Target})
+	b := create(t, s, "a", group.Group{Name: "leadership", Origin: origin.Source})
+	lookup := func(attr scimx.Attr, v string) []string {
+		t.Helper()
+		var ids []string
+		_ = s.View(ctx, "a", func(tx scimx.Tx) error {
+			recs, err := tx.Lookup(attr, v)
+			if err != nil {
+				t.Errorf("Lookup: %v", err)
+			}
+			for _, r := range recs {
+				ids = append(ids, r.ID)
+			}
+			return nil
+		})
+		return ids
+	}
+	if got := lookup(scimx.DisplayName, "Leadership"); !slices.Equal(got, []string{a.ID}) {
+		t.Errorf("Lookup name Leadership = %v, want only %s: names compare byte for byte", got, a.ID)
+	}
+	if got := lookup(scimx.ExternalID, "x1"); !slices.Equal(got, []string{a.ID}) {
+		t.Errorf("Lookup externalId x1 = %v, want %s", got, a.ID)
+	}
+	update(t, s, "a", func(tx scimx.Tx) error {
+		_, err := tx.Change(b.ID, scimx.Change{Name: ptr("Leadership"), ExternalID: ptr("x2")})
+		return err
+	})
+	want := []string{a.ID, b.ID}
+	slices.Sort(want)
+	if got := lookup(scimx.DisplayName, "Leadership"); !slices.Equal(got, want) {
+		t.Errorf("after rename, Lookup = %v, want %v sorted", got, want)
+	}
+	if got := lookup(scimx.DisplayName, "leadership"); len(got) != 0 {
+		t.Errorf("old name still found: %v", got)
+	}
+	update(t, s, "a", func(tx scimx.Tx) error {
+		_, err := tx.Change(a.ID, scimx.Change{ExternalID: ptr("")})
+		return err
+	})
+	if got := lookup(scimx.ExternalID, "x1"); len(got) != 0 {
+		t.Errorf("cleared externalId still found: %v", got)
+	}
+	if got := lookup(scimx.ExternalID, ""); len(got) != 0 {
+		t.Errorf("empty externalId found: %v", got)
+	}
+}
+
+func testChange(t *testing.T, s scimx.Store) {
+	rec := create(t, s, "a", group.Group{Name: "Eng", ExternalID: "x", Members: group.NewMembers("u1", "u2"), Origin: origin.Source, Type: "Groups"})
+	var after scimx.Record
+	update(t, s, "a", func(tx scimx.Tx) (err error) {
+		after, err = tx.Change(rec.ID, scimx.Change{Remove: []string{"u1", "absent"}, Add: []string{"u2", "u3"}})
+		return err
+	})
+	if after.Version != 2 {
+		t.Errorf("version after a change = %d, want 2", after.Version)
+	}
+	got := read(t, s, "a", rec.ID)
+	if !slices.Equal(got.Members.Slice(), []string{"u2", "u3"}) || got.Name != "Eng" || got.ExternalID != "x" || got.Type != "Groups" {
+		t.Errorf("after member change: %+v %v", got, got.Members.Slice())
+	}
+	update(t, s, "a", func(tx scimx.Tx) (err error) {
+		_, err = tx.Change(rec.ID, scimx.Change{Type: ptr("Teams"), Attributes: map[string]string{"k": "v"}, ClearMembers: true, Add: []string{"u9"}})
+		return err
+	})
+	got = read(t, s, "a", rec.ID)
+	if !slices.Equal(got.Members.Slice(), []string{"u9"}) || got.Type != "Teams" || got.Attributes["k"] != "v" || got.Version != 3 || got.Origin != origin.Source {
+		t.Errorf("after clear and local change: %+v %v", got, got.Members.Slice())
+	}
+}
+
+func testDelete(t *testing.T, s scimx.Store) {
+	rec := create(t, s, "a", group.Group{Name: "Eng", ExternalID: "x", Members: group.NewMembers("u1"), Origin: origin.Source})
+	update(t, s, "a", func(tx scimx.Tx) error { return tx.Delete(rec.ID) })
+	err := s.View(ctx, "a", func(tx scimx.Tx) error {
+		if recs, _ := tx.Lookup(scimx.DisplayName, "Eng"); len(recs) != 0 {
+			t.Errorf("deleted group found by name")
+		}
+		if recs, _ := tx.Lookup(scimx.ExternalID, "x"); len(recs) != 0 {
+			t.Errorf("deleted group found by externalId")
+		}
+		_, err := tx.Group(rec.ID, true)
+		return err
+	})
+	if !errors.Is(err, scimx.ErrNotFound) {
+		t.Errorf("read of a deleted group = %v, want ErrNotFound", err)
+	}
+	// The name is free again.
+	create(t, s, "a", group.Group{Name: "Eng", Origin: origin.Source})
+}
+
+func testRollback(t *testing.T, s scimx.Store) {
+	rec := create(t, s, "a", group.Group{Name: "Eng", Members: group.NewMembers("u1"), Origin: origin.Source})
+	boom := errors.New("boom")
+	err := s.Update(ctx, "a", func(tx scimx.Tx) error {
+		if _, err := tx.Change(rec.ID, scimx.Change{Name: ptr("Platform"), ClearMembers: true, Add: []string{"u2"}}); err != nil {
+			return err
+		}
+		if _, err := tx.Create(group.Group{Name: "New", Origin: origin.Source}); err != nil {
+			return err
+		}
+		if err := tx.Delete(rec.ID); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update = %v, want the function's error", err)
+	}
+	got := read(t, s, "a", rec.ID)
+	if got.Name != "Eng" || !slices.Equal(got.Members.Slice(), []string{"u1"}) || got.Version != 1 {
+		t.Errorf("after a failed transaction: %+v %v, want it untouched", got, got.Members.Slice())
+	}
+	_ = s.View(ctx, "a", func(tx scimx.Tx) error {
+		all, _ := tx.Groups()
+		if len(all) != 1 {
+			t.Errorf("%d groups after a failed transaction, want 1", len(all))
+		}
+		if recs, _ := tx.Lookup(scimx.DisplayName, "Platform"); len(recs) != 0 {
+			t.Errorf("rolled-back name is indexed")
+		}
+		return nil
+	})
+}
+
+func testViewIsReadOnly(t *testing.T, s scimx.Store) {
+	err := s.View(ctx, "a", func(tx scimx.Tx) error {
+		_, err := tx.Create(group.Group{Name: "Eng", Origin: origin.Source})
+		return err
+	})
+	if !errors.Is(err, scimx.ErrReadOnlyTx) {
+		t.Errorf("Create in View = %v, want ErrReadOnlyTx", err)
+	}
+}
+
+func testNotFound(t *testing.T, s scimx.Store) {
+	err := s.Update(ctx, "a", func(tx scimx.Tx) error {
+		_, err := tx.Change("nope", scimx.Change{Add: []string{"u1"}})
+		return err
+	})
+	if !errors.Is(err, scimx.ErrNotFound) {
+		t.Errorf("Change of an unknown id = %v, want ErrNotFound", err)
+	}
+	err = s.Update(ctx, "a", func(tx scimx.Tx) error { return tx.Delete("nope") })
+	if !errors.Is(err, scimx.ErrNotFound) {
+		t.Errorf("Delete of an unknown id = %v, want ErrNotFound", err)
+	}
+	err = s.View(ctx, "a", func(tx scimx.Tx) error {
+		_, err := tx.HasMember("nope", "u1")
+		return err
+	})
+	if !errors.Is(err, scimx.ErrNotFound) {
+		t.Errorf("HasMember of an unknown id = %v, want ErrNotFound", err)
+	}
+}
+
+func testTenants(t *testing.T, s scimx.Store) {
+	a := create(t, s, "a", group.Group{Name: "Eng", ExternalID: "x", Members: group.NewMembers("u1"), Origin: origin.Source})
+	b := create(t, s, "b", group.Group{Name: "Eng", ExternalID: "x", Members: group.NewMembers("u2"), Origin: origin.Source})
+	_ = s.View(ctx, "b", func(tx scimx.Tx) error {
+		if _, err := tx.Group(a.ID, false); !errors.Is(err, scimx.ErrNotFound) {
+			t.Errorf("tenant b reads tenant a's group: %v", err)
+		}
+		for _, attr := range []scimx.Attr{scimx.DisplayName, scimx.ExternalID} {
+			recs, _ := tx.Lookup(attr, map[scimx.Attr]string{scimx.DisplayName: "Eng", scimx.ExternalID: "x"}[attr])
+			if len(recs) != 1 || recs[0].ID != b.ID {
+				t.Errorf("tenant b's lookup finds %v, want only its own %s", recs, b.ID)
+			}
+		}
+		if all, _ := tx.Groups(); len(all) != 1 {
+			t.Errorf("tenant b lists %d groups, want 1", len(all))
+		}
+		if ids, _ := tx.GroupIDs([]string{a.ID}); len(ids) != 0 {
+			t.Errorf("tenant b sees tenant a's id as a group")
+		}
+		return nil
+	})
+	err := s.Update(ctx, "b", func(tx scimx.Tx) error { return tx.Delete(a.ID) })
+	if !errors.Is(err, scimx.ErrNotFound) {
+		t.Errorf("tenant b deletes tenant a's group: %v", err)
+	}
+	if got := read(t, s, "a", a.ID); !slices.Equal(got.Members.Slice(), []string{"u1"}) {
+		t.Errorf("tenant a's group changed: %v", got.Members.Slice())
+	}
+}
+
+// testConcurrent checks that concurrent read-modify-write transactions of
+// one tenant do not lose updates.
+func testConcurrent(t *testing.T, s scimx.Store) {
+	rec := create(t, s, "a", group.Group{Name: "Eng", Origin: origin.Source})
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.Update(ctx, "a", func(tx scimx.Tx) error {
+				cur, err := tx.Group(rec.ID, false)
+				if err != nil {
+					return err
+				}
+				// A read-then-write: the version read must still hold.
+				after, err := tx.Change(rec.ID, scimx.Change{Add: []string{fmt.Sprintf("u%02d", i)}})
+				if err == nil && after.Version != cur.Version+1 {
+					err = fmt.Errorf("version went from %d to %d inside one transaction", cur.Version, after.Version)
+				}
+				return err
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent Update: %v", err)
+		}
+	}
+	got := read(t, s, "a", rec.ID)
+	if got.Members.Len() != n || got.Version != n+1 {
+		t.Errorf("after %d concurrent adds: %d members, version %d; want %d and %d", n, got.Members.Len(), got.Version, n, n+1)
+	}
+}
+
+func testLargeGroup(t *testing.T, s scimx.Store) {
+	ids := make([]string, 5000)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("user-%05d", i)
+	}
+	rec := create(t, s, "a", group.Group{Name: "Everyone", Members: group.NewMembers(ids...), Origin: origin.Source})
+	update(t, s, "a", func(tx scimx.Tx) (err error) {
+		_, err = tx.Change(rec.ID, scimx.Change{Remove: ids[:10], Add: []string{"new"}})
+		return err
+	})
+	got := read(t, s, "a", rec.ID)
+	if got.Members.Len() != 4991 || !got.Members.Contains("new") || got.Members.Contains(ids[0]) {
+		t.Errorf("large group has %d members", got.Members.Len())
+	}
+}
