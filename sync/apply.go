@@ -3,6 +3,7 @@ package sync
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,17 +34,51 @@ type Applier struct {
 	// Progress, when set, is called after each group with the number of
 	// groups done, the total, and the group's status. Calls do not overlap.
 	Progress func(done, total int, s Status)
+	// LeaseWait is how long Sync waits for another push run's lease; zero
+	// fails at once with an error wrapping [ErrLeaseHeld].
+	LeaseWait time.Duration
+	// LeaseTTL bounds the lease of one Sync, should the process die
+	// holding it; zero means an hour.
+	LeaseTTL time.Duration
 }
 
 // Sync plans a sync of in.Desired with [Applier.Plan] and applies the plan
-// with [Applier.Apply].
+// with [Applier.Apply], holding the store's lease throughout, so that two
+// runs against one state never interleave. It waits up to LeaseWait for a
+// lease another run holds, then fails with an error wrapping
+// [ErrLeaseHeld].
 func (a *Applier) Sync(ctx context.Context, in Input) (Plan, []Status, error) {
+	release, err := a.lease(ctx)
+	if err != nil {
+		return Plan{}, nil, err
+	}
+	defer release(context.WithoutCancel(ctx))
 	p, err := a.Plan(ctx, in)
 	if err != nil {
 		return Plan{}, nil, err
 	}
 	st, err := a.Apply(ctx, p)
 	return p, st, err
+}
+
+// lease takes the store's lease, waiting up to LeaseWait.
+func (a *Applier) lease(ctx context.Context) (func(context.Context) error, error) {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	owner := fmt.Sprintf("push-%x", b)
+	ttl := cmp.Or(a.LeaseTTL, time.Hour)
+	deadline := time.Now().Add(a.LeaseWait)
+	for {
+		release, err := a.Store.Lease(ctx, owner, ttl)
+		if err == nil || !errors.Is(err, ErrLeaseHeld) || !time.Now().Before(deadline) {
+			return release, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(min(time.Until(deadline), 200*time.Millisecond)):
+		}
+	}
 }
 
 // Plan gathers the current state and plans a sync of in.Desired: it loads

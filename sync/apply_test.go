@@ -595,3 +595,34 @@ func TestApplyConcurrentlyMatchesSequential(t *testing.T) {
 		t.Errorf("statuses differ between 1 and 8 workers (-1 +8):\n%s", d)
 	}
 }
+
+func TestSyncRunsNeverInterleave(t *testing.T) {
+	f := newFixture(sync.Policy{})
+	ctx := context.Background()
+	release, err := f.store.Lease(ctx, "another run", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := sync.Input{Desired: []sync.SourceGroup{src("s1", "Eng")}}
+	_, _, err = f.a.Sync(ctx, in)
+	var le *sync.LeaseError
+	if !errors.As(err, &le) || le.Owner != "another run" || !errors.Is(err, sync.ErrLeaseHeld) {
+		t.Fatalf("Sync while another run holds the lease = %v, want a LeaseError naming it", err)
+	}
+	if len(f.tgt.Groups()) != 0 {
+		t.Fatal("Sync pushed without the lease")
+	}
+	// With a wait, the run goes on once the lease is given back.
+	f.a.LeaseWait = 5 * time.Second
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		_ = release(ctx)
+	}()
+	if _, _, err := f.a.Sync(ctx, in); err != nil {
+		t.Fatalf("Sync after waiting: %v", err)
+	}
+	// And gives its own lease back.
+	if _, err := f.store.Lease(ctx, "next run", time.Hour); err != nil {
+		t.Errorf("lease after a run: %v", err)
+	}
+}

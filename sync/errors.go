@@ -3,6 +3,7 @@ package sync
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // The errors of a sync, to test with [errors.Is]. Refusals to change an
@@ -26,6 +27,9 @@ var (
 	// ErrNotLinked: the store holds no link for the source group (or
 	// another one than the plan was made with).
 	ErrNotLinked = errors.New("source group is not linked")
+	// ErrLeaseHeld: another push run holds the store's lease; see
+	// [LeaseError].
+	ErrLeaseHeld = errors.New("another push run holds the lease")
 	// ErrNotFound: the target group does not exist.
 	ErrNotFound = errors.New("target group not found")
 	// ErrMemberRefused: the target refused a member value (a user it does
@@ -52,3 +56,17 @@ func (e *GroupError) Error() string {
 
 // Unwrap returns the cause.
 func (e *GroupError) Unwrap() error { return e.Err }
+
+// LeaseError says who holds the lease of a store, and until when.
+type LeaseError struct {
+	Owner string
+	Until time.Time
+}
+
+// Error names the holder and the expiry.
+func (e *LeaseError) Error() string {
+	return fmt.Sprintf("%v: %s until %s", ErrLeaseHeld, e.Owner, e.Until.UTC().Format(time.RFC3339))
+}
+
+// Unwrap returns [ErrLeaseHeld].
+func (e *LeaseError) Unwrap() error { return ErrLeaseHeld }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	gosync "sync"
+	"time"
 )
 
 // Store keeps the source's side of a push: links with their last-pushed
@@ -34,6 +35,11 @@ type Store interface {
 	SetStatus(ctx context.Context, s Status) error
 	// SavePlan stores p as the last plan.
 	SavePlan(ctx context.Context, p Plan) error
+	// Lease takes the store's lease for owner until ttl has passed or
+	// release is called, so that two push runs against the same state
+	// never interleave. While another owner holds an unexpired lease it
+	// returns an error wrapping [ErrLeaseHeld] at once.
+	Lease(ctx context.Context, owner string, ttl time.Duration) (release func(context.Context) error, err error)
 }
 
 // State is the content of a [Store].
@@ -50,6 +56,10 @@ type MemStore struct {
 	links    map[string]Link
 	statuses map[string]Status
 	plan     *Plan
+	lease    struct {
+		owner string
+		until time.Time
+	}
 }
 
 // Load implements [Store].
@@ -160,6 +170,25 @@ func (p Plan) clone() Plan {
 		p.Findings[i].Members = slices.Clone(f.Members)
 	}
 	return p
+}
+
+// Lease implements [Store].
+func (m *MemStore) Lease(_ context.Context, owner string, ttl time.Duration) (func(context.Context) error, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	if l := m.lease; l.owner != "" && l.owner != owner && now.Before(l.until) {
+		return nil, &LeaseError{Owner: l.owner, Until: l.until}
+	}
+	m.lease.owner, m.lease.until = owner, now.Add(ttl)
+	return func(context.Context) error {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if m.lease.owner == owner {
+			m.lease.owner = ""
+		}
+		return nil
+	}, nil
 }
 
 // apply returns s with c applied.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	gosync "sync"
+	"time"
 
 	groupsync "github.com/groupsync/groupsync/sync"
 )
@@ -78,6 +79,11 @@ func (s *Store) SetStatus(ctx context.Context, st groupsync.Status) error {
 // SavePlan implements [groupsync.Store].
 func (s *Store) SavePlan(ctx context.Context, p groupsync.Plan) error {
 	return s.write(ctx, func() error { return s.mem.SavePlan(ctx, p) })
+}
+
+// Lease implements [groupsync.Store] within this process.
+func (s *Store) Lease(ctx context.Context, owner string, ttl time.Duration) (func(context.Context) error, error) {
+	return s.mem.Lease(ctx, owner, ttl)
 }
 
 // write applies change in memory and rewrites the file.
