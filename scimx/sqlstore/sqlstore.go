@@ -1,0 +1,534 @@
+// Package sqlstore keeps the groups of a SCIM target in a SQL database: a
+// [scimx.Store] over database/sql for SQLite and PostgreSQL. It takes the
+// caller's *sql.DB and imports no driver.
+//
+// A member change writes only the changed member rows, so a one-member
+// PATCH costs the same on a group of any size. Every transaction of a
+// tenant that writes holds that tenant's lock: on PostgreSQL an advisory
+// transaction lock, so that several replicas on one database serialise
+// their writes to a tenant (the exact-name association of R5 creates one
+// group, not two, when two replicas receive the same POST at once); on
+// SQLite the database's write lock (BEGIN IMMEDIATE). Versions come from the
+// database, so If-Match holds across replicas.
+//
+// Schema changes are versioned and run by [Store.Migrate], explicitly.
+//
+// For SQLite, open the database with a busy timeout, so that writers wait
+// for each other instead of failing, and preferably in WAL mode, for
+// example with modernc.org/sqlite:
+//
+//	sql.Open("sqlite", "file:app.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/scimx"
+)
+
+// Dialect is the SQL dialect of the database.
+type Dialect int
+
+// The dialects.
+const (
+	SQLite Dialect = iota + 1
+	Postgres
+)
+
+// Store is a [scimx.Store] in a SQL database. It is safe for concurrent use,
+// and several Stores (in several processes) may share one database.
+type Store struct {
+	db      *sql.DB
+	dialect Dialect
+	// Now stamps created and modified times; nil means time.Now.
+	Now func() time.Time
+	// NewID, when set, returns the id of each new group instead of a random
+	// UUID.
+	NewID func() string
+}
+
+var _ scimx.Store = (*Store)(nil)
+
+// New returns a store over db.
+func New(db *sql.DB, d Dialect) *Store {
+	return &Store{db: db, dialect: d}
+}
+
+// migrations of the component "scimx", in order; version i+1 is
+// migrations[i].
+var migrations = []string{
+	`CREATE TABLE scim_groups (
+		tenant      TEXT NOT NULL,
+		id          TEXT NOT NULL,
+		external_id TEXT NOT NULL DEFAULT '',
+		name        TEXT NOT NULL,
+		origin      TEXT NOT NULL,
+		group_type  TEXT NOT NULL DEFAULT '',
+		attributes  TEXT NOT NULL DEFAULT '{}',
+		version     BIGINT NOT NULL,
+		created     BIGINT NOT NULL,
+		modified    BIGINT NOT NULL,
+		PRIMARY KEY (tenant, id)
+	);
+	CREATE INDEX scim_groups_name ON scim_groups (tenant, name);
+	CREATE INDEX scim_groups_external_id ON scim_groups (tenant, external_id);
+	CREATE TABLE scim_members (
+		tenant   TEXT NOT NULL,
+		group_id TEXT NOT NULL,
+		member   TEXT NOT NULL,
+		PRIMARY KEY (tenant, group_id, member)
+	);`,
+}
+
+// Migrate brings the schema to the version this package needs, recording
+// each step in the table groupsync_migrations. It is safe to run again and
+// from several processes at once.
+func (s *Store) Migrate(ctx context.Context) error {
+	return migrate(ctx, s.db, s.dialect, "scimx", migrations)
+}
+
+// migrate applies the migrations of component that the database lacks,
+// each in a transaction.
+func migrate(ctx context.Context, db *sql.DB, d Dialect, component string, steps []string) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS groupsync_migrations (
+		component TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (component, version))`); err != nil {
+		return fmt.Errorf("sqlstore: create migrations table: %w", err)
+	}
+	for i, step := range steps {
+		version := i + 1
+		err := withTx(ctx, db, d, "migrations", func(tx *sql.Tx) error {
+			var n int
+			q := rebind(d, `SELECT COUNT(*) FROM groupsync_migrations WHERE component = ? AND version = ?`)
+			if err := tx.QueryRowContext(ctx, q, component, version).Scan(&n); err != nil || n > 0 {
+				return err
+			}
+			for _, stmt := range strings.Split(step, ";") {
+				if strings.TrimSpace(stmt) == "" {
+					continue
+				}
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return err
+				}
+			}
+			q = rebind(d, `INSERT INTO groupsync_migrations (component, version) VALUES (?, ?)`)
+			_, err := tx.ExecContext(ctx, q, component, version)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("sqlstore: migrate %s to version %d: %w", component, version, err)
+		}
+	}
+	return nil
+}
+
+// withTx runs f in a writing transaction that holds lock: a PostgreSQL
+// advisory lock, or SQLite's write lock.
+func withTx(ctx context.Context, db *sql.DB, d Dialect, lock string, f func(*sql.Tx) error) error {
+	if d == SQLite {
+		return sqliteTx(ctx, db, true, f)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, lock); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := f(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// sqliteTx runs f in a SQLite transaction, taking the write lock at once
+// when write is true (BEGIN IMMEDIATE), so that a read-then-write
+// transaction cannot be overtaken between its read and its write.
+func sqliteTx(ctx context.Context, db *sql.DB, write bool, f func(*sql.Tx) error) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	// database/sql begins SQLite transactions DEFERRED: a write
+	// transaction takes the write lock with a first statement that writes
+	// nothing, before it reads anything.
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if write {
+		if _, err := tx.ExecContext(ctx, `UPDATE groupsync_migrations SET version = version WHERE 0`); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	if err := f(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// View implements [scimx.Store].
+func (s *Store) View(ctx context.Context, tenant string, f func(scimx.Tx) error) error {
+	run := func(tx *sql.Tx) error { return f(&sqlTx{s: s, tx: tx, ctx: ctx, tenant: tenant}) }
+	if s.dialect == SQLite {
+		return sqliteTx(ctx, s.db, false, run)
+	}
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := run(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Update implements [scimx.Store].
+func (s *Store) Update(ctx context.Context, tenant string, f func(scimx.Tx) error) error {
+	return withTx(ctx, s.db, s.dialect, "scimx tenant "+tenant, func(tx *sql.Tx) error {
+		return f(&sqlTx{s: s, tx: tx, ctx: ctx, tenant: tenant, write: true})
+	})
+}
+
+type sqlTx struct {
+	s      *Store
+	tx     *sql.Tx
+	ctx    context.Context
+	tenant string
+	write  bool
+}
+
+const columns = `id, external_id, name, origin, group_type, attributes, version, created, modified`
+
+func (t *sqlTx) q(query string) string { return rebind(t.s.dialect, query) }
+
+// order sorts by byte order on both databases.
+func (t *sqlTx) order(col string) string {
+	if t.s.dialect == Postgres {
+		return col + ` COLLATE "C"`
+	}
+	return col
+}
+
+func scanRecord(sc interface{ Scan(...any) error }) (scimx.Record, error) {
+	var r scimx.Record
+	var origin, attrs string
+	var created, modified int64
+	if err := sc.Scan(&r.ID, &r.ExternalID, &r.Name, &origin, &r.Type, &attrs, &r.Version, &created, &modified); err != nil {
+		return r, err
+	}
+	if err := r.Origin.UnmarshalText([]byte(origin)); err != nil {
+		return r, err
+	}
+	if attrs != "{}" && attrs != "" {
+		if err := json.Unmarshal([]byte(attrs), &r.Attributes); err != nil {
+			return r, err
+		}
+	}
+	r.Created, r.Modified = time.Unix(0, created).UTC(), time.Unix(0, modified).UTC()
+	return r, nil
+}
+
+func (t *sqlTx) records(query string, args ...any) ([]scimx.Record, error) {
+	rows, err := t.tx.QueryContext(t.ctx, t.q(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []scimx.Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func notFound(id string) error { return fmt.Errorf("group %s: %w", id, scimx.ErrNotFound) }
+
+func (t *sqlTx) Group(id string, members bool) (scimx.Record, error) {
+	r, err := scanRecord(t.tx.QueryRowContext(t.ctx, t.q(`SELECT `+columns+` FROM scim_groups WHERE tenant = ? AND id = ?`), t.tenant, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, notFound(id)
+	}
+	if err != nil || !members {
+		return r, err
+	}
+	rows, err := t.tx.QueryContext(t.ctx, t.q(`SELECT member FROM scim_members WHERE tenant = ? AND group_id = ?`), t.tenant, id)
+	if err != nil {
+		return r, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var m string
+		if err := rows.Scan(&m); err != nil {
+			return r, err
+		}
+		ids = append(ids, m)
+	}
+	r.Members = group.NewMembers(ids...)
+	return r, rows.Err()
+}
+
+func (t *sqlTx) Lookup(attr scimx.Attr, value string) ([]scimx.Record, error) {
+	col := map[scimx.Attr]string{scimx.DisplayName: "name", scimx.ExternalID: "external_id"}[attr]
+	if col == "" {
+		return nil, fmt.Errorf("sqlstore: lookup by unknown attribute %d", attr)
+	}
+	if value == "" {
+		return nil, nil
+	}
+	return t.records(`SELECT `+columns+` FROM scim_groups WHERE tenant = ? AND `+col+` = ? ORDER BY `+t.order("id"), t.tenant, value)
+}
+
+func (t *sqlTx) Groups() ([]scimx.Record, error) {
+	return t.records(`SELECT `+columns+` FROM scim_groups WHERE tenant = ? ORDER BY `+t.order("id"), t.tenant)
+}
+
+func (t *sqlTx) HasMember(id, member string) (bool, error) {
+	var one int
+	err := t.tx.QueryRowContext(t.ctx, t.q(`SELECT 1 FROM scim_members WHERE tenant = ? AND group_id = ? AND member = ?`), t.tenant, id, member).Scan(&one)
+	if err == nil {
+		return true, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return false, err
+	}
+	return false, t.exists(id)
+}
+
+func (t *sqlTx) exists(id string) error {
+	var one int
+	err := t.tx.QueryRowContext(t.ctx, t.q(`SELECT 1 FROM scim_groups WHERE tenant = ? AND id = ?`), t.tenant, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound(id)
+	}
+	return err
+}
+
+func (t *sqlTx) GroupIDs(ids []string) ([]string, error) {
+	found := map[string]bool{}
+	for chunk := range chunks(ids) {
+		args := append([]any{t.tenant}, anys(chunk)...)
+		rows, err := t.tx.QueryContext(t.ctx, t.q(`SELECT id FROM scim_groups WHERE tenant = ? AND id IN (`+marks(len(chunk))+`)`), args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			found[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	var out []string
+	for _, id := range ids {
+		if found[id] {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+func (t *sqlTx) Create(g group.Group) (scimx.Record, error) {
+	if !t.write {
+		return scimx.Record{}, scimx.ErrReadOnlyTx
+	}
+	id := t.s.newID()
+	now := t.s.now().UnixNano()
+	attrs, err := encodeAttributes(g.Attributes)
+	if err != nil {
+		return scimx.Record{}, err
+	}
+	origin, _ := g.Origin.MarshalText()
+	_, err = t.tx.ExecContext(t.ctx, t.q(`INSERT INTO scim_groups (tenant, `+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`),
+		t.tenant, id, g.ExternalID, g.Name, string(origin), g.Type, attrs, now, now)
+	if err != nil {
+		return scimx.Record{}, err
+	}
+	if err := t.addMembers(id, g.Members.Slice()); err != nil {
+		return scimx.Record{}, err
+	}
+	return t.Group(id, true)
+}
+
+func (t *sqlTx) Change(id string, c scimx.Change) (scimx.Record, error) {
+	if !t.write {
+		return scimx.Record{}, scimx.ErrReadOnlyTx
+	}
+	set := []string{"version = version + 1", "modified = ?"}
+	args := []any{t.s.now().UnixNano()}
+	if c.Name != nil {
+		set, args = append(set, "name = ?"), append(args, *c.Name)
+	}
+	if c.ExternalID != nil {
+		set, args = append(set, "external_id = ?"), append(args, *c.ExternalID)
+	}
+	if c.Type != nil {
+		set, args = append(set, "group_type = ?"), append(args, *c.Type)
+	}
+	if c.Attributes != nil {
+		attrs, err := encodeAttributes(c.Attributes)
+		if err != nil {
+			return scimx.Record{}, err
+		}
+		set, args = append(set, "attributes = ?"), append(args, attrs)
+	}
+	args = append(args, t.tenant, id)
+	res, err := t.tx.ExecContext(t.ctx, t.q(`UPDATE scim_groups SET `+strings.Join(set, ", ")+` WHERE tenant = ? AND id = ?`), args...)
+	if err != nil {
+		return scimx.Record{}, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return scimx.Record{}, cmpErr(err, notFound(id))
+	}
+	if c.ClearMembers {
+		if _, err := t.tx.ExecContext(t.ctx, t.q(`DELETE FROM scim_members WHERE tenant = ? AND group_id = ?`), t.tenant, id); err != nil {
+			return scimx.Record{}, err
+		}
+	}
+	for chunk := range chunks(c.Remove) {
+		args := append([]any{t.tenant, id}, anys(chunk)...)
+		if _, err := t.tx.ExecContext(t.ctx, t.q(`DELETE FROM scim_members WHERE tenant = ? AND group_id = ? AND member IN (`+marks(len(chunk))+`)`), args...); err != nil {
+			return scimx.Record{}, err
+		}
+	}
+	if err := t.addMembers(id, c.Add); err != nil {
+		return scimx.Record{}, err
+	}
+	return t.Group(id, false)
+}
+
+// addMembers inserts member rows, ignoring present ones.
+func (t *sqlTx) addMembers(id string, members []string) error {
+	for chunk := range chunks(members) {
+		values := make([]string, len(chunk))
+		args := make([]any, 0, 3*len(chunk))
+		for i, m := range chunk {
+			values[i] = "(?, ?, ?)"
+			args = append(args, t.tenant, id, m)
+		}
+		q := `INSERT INTO scim_members (tenant, group_id, member) VALUES ` + strings.Join(values, ", ") +
+			` ON CONFLICT (tenant, group_id, member) DO NOTHING`
+		if _, err := t.tx.ExecContext(t.ctx, t.q(q), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *sqlTx) Delete(id string) error {
+	if !t.write {
+		return scimx.ErrReadOnlyTx
+	}
+	res, err := t.tx.ExecContext(t.ctx, t.q(`DELETE FROM scim_groups WHERE tenant = ? AND id = ?`), t.tenant, id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return cmpErr(err, notFound(id))
+	}
+	_, err = t.tx.ExecContext(t.ctx, t.q(`DELETE FROM scim_members WHERE tenant = ? AND group_id = ?`), t.tenant, id)
+	return err
+}
+
+func cmpErr(err, otherwise error) error {
+	if err != nil {
+		return err
+	}
+	return otherwise
+}
+
+func encodeAttributes(m map[string]string) (string, error) {
+	if len(m) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
+}
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// newID returns NewID's id, or a random UUID (version 4).
+func (s *Store) newID() string {
+	if s.NewID != nil {
+		return s.NewID()
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// chunkSize keeps statements well under both databases' parameter limits.
+const chunkSize = 300
+
+// chunks yields s in pieces of at most chunkSize.
+func chunks(s []string) func(func([]string) bool) {
+	return func(yield func([]string) bool) {
+		for len(s) > 0 {
+			n := min(len(s), chunkSize)
+			if !yield(s[:n]) {
+				return
+			}
+			s = s[n:]
+		}
+	}
+}
+
+func anys(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+// rebind turns ? placeholders into $1, $2, … for PostgreSQL.
+func rebind(d Dialect, q string) string {
+	if d != Postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}

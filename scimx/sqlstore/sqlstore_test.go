@@ -1,0 +1,113 @@
+package sqlstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
+
+	"github.com/groupsync/groupsync/scimx"
+	"github.com/groupsync/groupsync/scimx/scimxtest"
+	"github.com/groupsync/groupsync/scimx/sqlstore"
+)
+
+// openSQLite opens a new SQLite database in a temporary directory.
+func openSQLite(t testing.TB) *sql.DB {
+	t.Helper()
+	dsn := "file:" + filepath.Join(t.TempDir(), "groups.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// openPostgres opens a fresh schema of the database GROUPSYNC_POSTGRES_URL
+// names, or skips the test.
+func openPostgres(t testing.TB) *sql.DB {
+	t.Helper()
+	base := os.Getenv("GROUPSYNC_POSTGRES_URL")
+	if base == "" {
+		t.Skip("set GROUPSYNC_POSTGRES_URL to run the PostgreSQL store tests")
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := fmt.Sprintf("t_%x", b)
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	db, err := sql.Open("pgx", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		db.Close()
+		_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		admin.Close()
+	})
+	return db
+}
+
+func newStore(t testing.TB, db *sql.DB, d sqlstore.Dialect) *sqlstore.Store {
+	t.Helper()
+	s := sqlstore.New(db, d)
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestSQLite(t *testing.T) {
+	scimxtest.TestStore(t, func(t *testing.T) scimx.Store { return newStore(t, openSQLite(t), sqlstore.SQLite) })
+}
+
+func TestPostgres(t *testing.T) {
+	openPostgres(t) // skips without a database
+	scimxtest.TestStore(t, func(t *testing.T) scimx.Store { return newStore(t, openPostgres(t), sqlstore.Postgres) })
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	db := openSQLite(t)
+	s := newStore(t, db, sqlstore.SQLite)
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("second Migrate: %v", err)
+	}
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM groupsync_migrations WHERE component = 'scimx'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("migrations recorded: %d, %v", n, err)
+	}
+}
+
+// The library imports no driver: the caller picks one.
+func TestNoDriverImported(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "github.com/groupsync/groupsync/scimx/sqlstore").CombinedOutput()
+	if err != nil {
+		t.Skipf("go list: %v: %s", err, out)
+	}
+	for _, driver := range []string{"modernc.org/sqlite", "github.com/jackc/pgx"} {
+		if strings.Contains(string(out), driver) {
+			t.Errorf("scimx/sqlstore depends on %s", driver)
+		}
+	}
+}
