@@ -21,20 +21,31 @@ import (
 )
 
 // openSQLite opens a new SQLite database in a temporary directory.
-func openSQLite(t testing.TB) *sql.DB {
+func openSQLite(t testing.TB) *sql.DB { return sqlitePools(t, 1)[0] }
+
+// sqlitePools opens n connection pools on one new SQLite database, as n
+// processes would.
+func sqlitePools(t testing.TB, n int) []*sql.DB {
 	t.Helper()
 	dsn := "file:" + filepath.Join(t.TempDir(), "groups.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		t.Fatal(err)
+	var out []*sql.DB
+	for range n {
+		db, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		out = append(out, db)
 	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return out
 }
 
 // openPostgres opens a fresh schema of the database GROUPSYNC_POSTGRES_URL
 // names, or skips the test.
-func openPostgres(t testing.TB) *sql.DB {
+func openPostgres(t testing.TB) *sql.DB { return postgresPools(t, 1)[0] }
+
+// postgresPools opens n connection pools on one fresh schema.
+func postgresPools(t testing.TB, n int) []*sql.DB {
 	t.Helper()
 	base := os.Getenv("GROUPSYNC_POSTGRES_URL")
 	if base == "" {
@@ -57,16 +68,22 @@ func openPostgres(t testing.TB) *sql.DB {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	db, err := sql.Open("pgx", u.String())
-	if err != nil {
-		t.Fatal(err)
+	var out []*sql.DB
+	for range n {
+		db, err := sql.Open("pgx", u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, db)
 	}
 	t.Cleanup(func() {
-		db.Close()
+		for _, db := range out {
+			db.Close()
+		}
 		_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
 		admin.Close()
 	})
-	return db
+	return out
 }
 
 func newStore(t testing.TB, db *sql.DB, d sqlstore.Dialect) *sqlstore.Store {
