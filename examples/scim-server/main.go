@@ -2,10 +2,11 @@
 // with groupsync's scimx, at http://127.0.0.1:8080/scim/v2, and a JSON admin
 // API under /admin that stands in for the app's own UI.
 //
-//	go run ./examples/scim-server [-addr 127.0.0.1:8080] [-token T]...
+//	go run ./examples/scim-server [-addr 127.0.0.1:8080] [-token T]... [-db PATH|postgres://…|memory]
 //
 // Each -token is a tenant of its own; SCIM_TOKEN adds one more. With no
-// token at all it generates one and prints it.
+// token at all it generates one and prints it. Groups live in the SQLite
+// file ./groupsync.db unless -db says otherwise.
 package main
 
 import (
@@ -50,6 +51,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	var tokens tokenList
 	fs.Var(&tokens, "token", "a bearer token; repeat for more tenants, one per token")
 	quiet := fs.Bool("quiet", false, "do not log requests")
+	dbSpec := fs.String("db", "groupsync.db", `where groups live: a SQLite file, a postgres:// URL, or "memory"`)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -76,12 +78,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if !*quiet {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
+	store, closeStore, err := app.OpenStore(ctx, *dbSpec)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
 	base := "http://" + ln.Addr().String()
-	h, err := app.New(app.Config{Tokens: tenants, BaseURL: base + "/scim/v2", Logger: logger})
+	h, err := app.New(app.Config{Tokens: tenants, Store: store, BaseURL: base + "/scim/v2", Logger: logger})
 	if err != nil {
 		ln.Close()
 		return err

@@ -16,7 +16,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-token", "t1", "-token", "t2", "-quiet"}, pw)
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-token", "t1", "-token", "t2", "-quiet", "-db", "memory"}, pw)
 		pw.Close()
 	}()
 	lines := bufio.NewScanner(pr)

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binDir holds the server built for the tests, removed by TestMain.
+var binDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// binary builds the server once per test run.
+var binary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "scim-server-bin")
+	if err != nil {
+		return "", err
+	}
+	binDir = dir
+	bin := filepath.Join(dir, "scim-server")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v: %s", err, out)
+	}
+	return bin, nil
+})
+
+// process is a running server.
+type process struct {
+	cmd  *exec.Cmd
+	base string
+}
+
+func start(t *testing.T, db string) *process {
+	t.Helper()
+	bin, err := binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-token", "crash-token", "-quiet", "-db", db)
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		if url, ok := strings.CutPrefix(lines.Text(), "SCIM base URL: "); ok {
+			p.base = url
+			break
+		}
+	}
+	if p.base == "" {
+		t.Fatal("the server printed no base URL")
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	return p
+}
+
+func (p *process) call(method, path, body string) (int, map[string]any, error) {
+	req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer crash-token")
+	req.Header.Set("Content-Type", "application/scim+json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	var m map[string]any
+	raw, _ := io.ReadAll(res.Body)
+	_ = json.Unmarshal(raw, &m)
+	return res.StatusCode, m, nil
+}
+
+func (p *process) members(t *testing.T, id string) map[string]bool {
+	t.Helper()
+	status, m, err := p.call("GET", "/Groups/"+id, "")
+	if err != nil || status != 200 {
+		t.Fatalf("GET group: %d %v %v", status, m, err)
+	}
+	out := map[string]bool{}
+	ms, _ := m["members"].([]any)
+	for _, x := range ms {
+		out[x.(map[string]any)["value"].(string)] = true
+	}
+	return out
+}
+
+func databases(t *testing.T) map[string]string {
+	dbs := map[string]string{"SQLite": filepath.Join(t.TempDir(), "groupsync.db")}
+	if url := os.Getenv("GROUPSYNC_POSTGRES_URL"); url != "" {
+		dbs["PostgreSQL"] = url
+	} else {
+		t.Log("set GROUPSYNC_POSTGRES_URL to run these with PostgreSQL too")
+	}
+	return dbs
+}
+
+func TestRestartKeepsEverything(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server")
+	}
+	for name, db := range databases(t) {
+		t.Run(name, func(t *testing.T) {
+			p := start(t, db)
+			group := fmt.Sprintf("Restart %d", time.Now().UnixNano())
+			status, m, err := p.call("POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"`+group+`","members":[{"value":"u1"},{"value":"u2"}]}`)
+			if err != nil || status != 201 {
+				t.Fatalf("POST: %d %v %v", status, m, err)
+			}
+			id := m["id"].(string)
+			_ = p.cmd.Process.Signal(syscall.SIGTERM)
+			_ = p.cmd.Wait()
+			q := start(t, db)
+			if got := q.members(t, id); !got["u1"] || !got["u2"] || len(got) != 2 {
+				t.Errorf("after a restart the group has %v, want u1 and u2", got)
+			}
+		})
+	}
+}
+
+// TestKillLosesNothingAcknowledged kills the server with SIGKILL during a
+// stream of PATCHes and checks that every change it acknowledged is there
+// after a restart.
+func TestKillLosesNothingAcknowledged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server")
+	}
+	for name, db := range databases(t) {
+		t.Run(name, func(t *testing.T) {
+			p := start(t, db)
+			group := fmt.Sprintf("Crash %d", time.Now().UnixNano())
+			status, m, err := p.call("POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"`+group+`"}`)
+			if err != nil || status != 201 {
+				t.Fatalf("POST: %d %v %v", status, m, err)
+			}
+			id := m["id"].(string)
+
+			var mu sync.Mutex
+			var acked []string
+			var wg sync.WaitGroup
+			stop := make(chan struct{})
+			for c := range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; ; i++ {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						member := fmt.Sprintf("u-%d-%d", c, i)
+						body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"` + member + `"}]}]}`
+						status, _, err := p.call("PATCH", "/Groups/"+id, body)
+						if err != nil {
+							return // the server is gone
+						}
+						if status == 204 {
+							mu.Lock()
+							acked = append(acked, member)
+							mu.Unlock()
+						}
+					}
+				}()
+			}
+			time.Sleep(700 * time.Millisecond)
+			_ = p.cmd.Process.Kill() // SIGKILL, mid-stream
+			close(stop)
+			wg.Wait()
+			_ = p.cmd.Wait()
+			if len(acked) < 10 {
+				t.Fatalf("only %d PATCHes were acknowledged before the kill", len(acked))
+			}
+			got := start(t, db).members(t, id)
+			var lost []string
+			for _, m := range acked {
+				if !got[m] {
+					lost = append(lost, m)
+				}
+			}
+			if len(lost) > 0 {
+				t.Errorf("%d of %d acknowledged changes lost: %v", len(lost), len(acked), lost)
+			}
+			t.Logf("%d acknowledged PATCHes before SIGKILL, all found after the restart (%d members)", len(acked), len(got))
+		})
+	}
+}
