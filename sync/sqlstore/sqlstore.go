@@ -1,0 +1,567 @@
+// Package sqlstore keeps the source's side of a push in a SQL database: a
+// [sync.Store] over database/sql for SQLite and PostgreSQL. It takes the
+// caller's *sql.DB and imports no driver; the tests use modernc.org/sqlite
+// (driver name "sqlite") and github.com/jackc/pgx/v5/stdlib ("pgx").
+//
+// Schema changes are versioned and run by [Store.Migrate], explicitly. Each
+// is recorded in the table groupsync_migrations under the component "sync",
+// which the target side's store shares under its own component. The tables
+// are:
+//
+//	sync_links    source_id (key), target_id, created, has_snapshot, snapshot_name
+//	sync_members  source_id, member (key both): the last-pushed snapshots' members
+//	sync_statuses source_id (key), the fields of a Status; times in Unix nanoseconds, NULL when zero
+//	sync_plan     one row: the last plan as JSON
+//	sync_lease    one row: owner, expires (Unix nanoseconds)
+//
+// [Store.Pushed] writes only the member rows a change adds or removes, so
+// recording a one-member change costs the same on a snapshot of any size.
+// Every operation that writes more than one statement runs in one
+// transaction.
+//
+// The lease is taken by a single conditional upsert, so it holds across
+// processes and replicas sharing the database. On PostgreSQL it keeps time
+// by the database's clock, so replicas' clocks need not agree; on SQLite,
+// whose writers share a machine, by the local one.
+//
+// For SQLite, open the database with a busy timeout, so that writers
+// (several connections of one *sql.DB, or several processes) wait for each
+// other instead of failing with SQLITE_BUSY, and preferably in WAL mode, so
+// that readers do not wait for writers. With modernc.org/sqlite:
+//
+//	sql.Open("sqlite", "file:groupsync.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
+//
+// [Store.Migrate] refuses a SQLite connection without a busy timeout.
+//
+// For PostgreSQL, the tables live in the connection's search_path; to keep
+// them in their own schema, add search_path=SCHEMA to the URL.
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/sync"
+)
+
+// Dialect is the SQL dialect of the database.
+type Dialect int
+
+// The dialects.
+const (
+	SQLite Dialect = iota + 1
+	Postgres
+)
+
+// Store is a [sync.Store] in a SQL database. It is safe for concurrent use,
+// and several Stores, in several processes, may share one database.
+type Store struct {
+	db      *sql.DB
+	dialect Dialect
+}
+
+var _ sync.Store = (*Store)(nil)
+
+// New returns a store over db, which speaks dialect d. Call [Store.Migrate]
+// before using it.
+func New(db *sql.DB, d Dialect) *Store {
+	return &Store{db: db, dialect: d}
+}
+
+// component names this package's migrations in groupsync_migrations.
+const component = "sync"
+
+// migrations holds the schema's versions: version i+1 is migrations[i]. A
+// released version never changes; a change of schema appends one.
+var migrations = [][]string{
+	{
+		`CREATE TABLE sync_links (
+			source_id     TEXT NOT NULL PRIMARY KEY,
+			target_id     TEXT NOT NULL,
+			created       BOOLEAN NOT NULL,
+			has_snapshot  BOOLEAN NOT NULL,
+			snapshot_name TEXT NOT NULL
+		)`,
+		`CREATE TABLE sync_members (
+			source_id TEXT NOT NULL,
+			member    TEXT NOT NULL,
+			PRIMARY KEY (source_id, member)
+		)`,
+		`CREATE TABLE sync_statuses (
+			source_id     TEXT NOT NULL PRIMARY KEY,
+			target_id     TEXT NOT NULL,
+			name          TEXT NOT NULL,
+			last_attempt  BIGINT,
+			forced        BOOLEAN NOT NULL,
+			outcome       TEXT NOT NULL,
+			error         TEXT NOT NULL,
+			refused       TEXT,
+			last_success  BIGINT,
+			pending_since BIGINT
+		)`,
+		`CREATE TABLE sync_plan (
+			id   INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+			plan TEXT NOT NULL
+		)`,
+		`CREATE TABLE sync_lease (
+			id      INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+			owner   TEXT NOT NULL,
+			expires BIGINT NOT NULL
+		)`,
+	},
+}
+
+// Migrate brings the schema to the version this package needs. It applies
+// each missing version in a transaction and records it in the table
+// groupsync_migrations, which it creates if need be. It is safe to run
+// again, and from several processes at once. On SQLite it returns an error
+// when the connection has no busy timeout (see the package doc).
+func (s *Store) Migrate(ctx context.Context) error {
+	if s.dialect == SQLite {
+		var ms int
+		if err := s.db.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&ms); err != nil {
+			return fmt.Errorf("sqlstore: read busy timeout: %w", err)
+		}
+		if ms <= 0 {
+			return errors.New("sqlstore: the SQLite connection has no busy timeout, so concurrent writers fail: open it with one, such as _pragma=busy_timeout(5000) in modernc.org/sqlite's DSN")
+		}
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if s.dialect == Postgres {
+			// Two concurrent CREATE TABLE IF NOT EXISTS can both try to
+			// create the table on PostgreSQL; the lock makes one wait.
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('migrations', 0))`); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS groupsync_migrations (
+			component TEXT NOT NULL,
+			version   INTEGER NOT NULL,
+			PRIMARY KEY (component, version)
+		)`)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlstore: create table groupsync_migrations: %w", err)
+	}
+	for i, steps := range migrations {
+		version := i + 1
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			// Claiming the version first takes the write lock on SQLite
+			// and, on PostgreSQL, makes a concurrent migrator wait for
+			// this one and then find the version taken.
+			res, err := tx.ExecContext(ctx, s.q(`INSERT INTO groupsync_migrations (component, version) VALUES (?, ?) ON CONFLICT DO NOTHING`), component, version)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				return err // applied before
+			}
+			for _, step := range steps {
+				if _, err := tx.ExecContext(ctx, step); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("sqlstore: migrate %s to version %d: %w", component, version, err)
+		}
+	}
+	return nil
+}
+
+// tx runs f in a transaction and commits it if f succeeds.
+//
+// On SQLite, the first statement of a transaction that writes must write:
+// a transaction that reads first and then writes cannot wait for the write
+// lock (SQLite answers SQLITE_BUSY at once, whatever the busy timeout), as
+// its snapshot may be stale by then. Every writing f here writes first.
+func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// q rewrites the ? placeholders of query for the dialect: $1, $2, … on
+// PostgreSQL. Queries here hold no ? in literals.
+func (s *Store) q(query string) string {
+	if s.dialect != Postgres {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// chunkSize bounds the member values of one statement, well below both
+// databases' limits on parameters.
+const chunkSize = 500
+
+// insertMembers adds the member rows of sourceID that are missing.
+func (s *Store) insertMembers(ctx context.Context, tx *sql.Tx, sourceID string, members []string) error {
+	for chunk := range slices.Chunk(members, chunkSize) {
+		args := make([]any, 0, 2*len(chunk))
+		for _, m := range chunk {
+			args = append(args, sourceID, m)
+		}
+		values := strings.Repeat("(?, ?), ", len(chunk))
+		values = values[:len(values)-2]
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO sync_members (source_id, member) VALUES `+values+` ON CONFLICT DO NOTHING`), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteMembers removes the given member rows of sourceID, where present.
+func (s *Store) deleteMembers(ctx context.Context, tx *sql.Tx, sourceID string, members []string) error {
+	for chunk := range slices.Chunk(members, chunkSize) {
+		args := make([]any, 0, 1+len(chunk))
+		args = append(args, sourceID)
+		for _, m := range chunk {
+			args = append(args, m)
+		}
+		marks := strings.Repeat("?, ", len(chunk))
+		marks = marks[:len(marks)-2]
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM sync_members WHERE source_id = ? AND member IN (`+marks+`)`), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Load implements [sync.Store]. It reads everything in one transaction, so
+// the state it returns is one the store held at some moment.
+func (s *Store) Load(ctx context.Context) (sync.State, error) {
+	var st sync.State
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.dialect == Postgres {
+		// One snapshot for all the statements of the transaction.
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := s.db.BeginTx(ctx, opts)
+	if err != nil {
+		return st, fmt.Errorf("sqlstore: load: %w", err)
+	}
+	defer tx.Rollback()
+	if err := s.load(ctx, tx, &st); err != nil {
+		return sync.State{}, fmt.Errorf("sqlstore: load: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return sync.State{}, fmt.Errorf("sqlstore: load: %w", err)
+	}
+	return st, nil
+}
+
+func (s *Store) load(ctx context.Context, tx *sql.Tx, st *sync.State) error {
+	// Members first, grouped by source id.
+	members := map[string][]string{}
+	err := scanRows(ctx, tx, `SELECT source_id, member FROM sync_members`, func(rows *sql.Rows) error {
+		var id, m string
+		if err := rows.Scan(&id, &m); err != nil {
+			return err
+		}
+		members[id] = append(members[id], m)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = scanRows(ctx, tx, `SELECT source_id, target_id, created, has_snapshot, snapshot_name FROM sync_links`, func(rows *sql.Rows) error {
+		var l sync.Link
+		var hasSnapshot bool
+		var name string
+		if err := rows.Scan(&l.SourceID, &l.TargetID, &l.Created, &hasSnapshot, &name); err != nil {
+			return err
+		}
+		if hasSnapshot {
+			l.Pushed = &sync.Snapshot{Name: name, Members: group.NewMembers(members[l.SourceID]...)}
+		}
+		st.Links = append(st.Links, l)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = scanRows(ctx, tx, `SELECT source_id, target_id, name, last_attempt, forced, outcome, error, refused, last_success, pending_since FROM sync_statuses`, func(rows *sql.Rows) error {
+		var x sync.Status
+		var outcome string
+		var refused sql.NullString
+		var lastAttempt, lastSuccess, pendingSince sql.NullInt64
+		if err := rows.Scan(&x.SourceID, &x.TargetID, &x.Name, &lastAttempt, &x.Forced, &outcome, &x.Error, &refused, &lastSuccess, &pendingSince); err != nil {
+			return err
+		}
+		if outcome != "" {
+			if err := x.Outcome.UnmarshalText([]byte(outcome)); err != nil {
+				return fmt.Errorf("status of %s: %w", x.SourceID, err)
+			}
+		}
+		if refused.Valid {
+			if err := json.Unmarshal([]byte(refused.String), &x.Refused); err != nil {
+				return fmt.Errorf("status of %s: refused members: %w", x.SourceID, err)
+			}
+		}
+		x.LastAttempt, x.LastSuccess, x.PendingSince = fromNanos(lastAttempt), fromNanos(lastSuccess), fromNanos(pendingSince)
+		st.Statuses = append(st.Statuses, x)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Byte order, whatever the database's collation.
+	slices.SortFunc(st.Links, func(a, b sync.Link) int { return cmp.Compare(a.SourceID, b.SourceID) })
+	slices.SortFunc(st.Statuses, func(a, b sync.Status) int { return cmp.Compare(a.SourceID, b.SourceID) })
+
+	var plan string
+	switch err := tx.QueryRowContext(ctx, `SELECT plan FROM sync_plan WHERE id = 1`).Scan(&plan); {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return err
+	default:
+		var p sync.Plan
+		if err := json.Unmarshal([]byte(plan), &p); err != nil {
+			return fmt.Errorf("last plan: %w", err)
+		}
+		st.LastPlan = &p
+	}
+	return nil
+}
+
+// scanRows runs query and calls f for each row.
+func scanRows(ctx context.Context, tx *sql.Tx, query string, f func(*sql.Rows) error) error {
+	rows, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := f(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// nanos encodes t as Unix nanoseconds, and the zero time as NULL. Times
+// outside the years 1678 to 2262 do not fit.
+func nanos(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixNano(), Valid: true}
+}
+
+// fromNanos decodes what nanos encodes, in UTC.
+func fromNanos(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
+}
+
+// Link implements [sync.Store]. It replaces the link of l.SourceID, if any,
+// and its snapshot's members.
+func (s *Store) Link(ctx context.Context, l sync.Link) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var name string
+		var members []string
+		if l.Pushed != nil {
+			name, members = l.Pushed.Name, l.Pushed.Members.Slice()
+		}
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO sync_links (source_id, target_id, created, has_snapshot, snapshot_name) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (source_id) DO UPDATE SET target_id = excluded.target_id, created = excluded.created,
+				has_snapshot = excluded.has_snapshot, snapshot_name = excluded.snapshot_name`),
+			l.SourceID, l.TargetID, l.Created, l.Pushed != nil, name)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM sync_members WHERE source_id = ?`), l.SourceID); err != nil {
+			return err
+		}
+		return s.insertMembers(ctx, tx, l.SourceID, members)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlstore: link %s: %w", l.SourceID, err)
+	}
+	return nil
+}
+
+// Pushed implements [sync.Store]. It writes the snapshot's name, if c has
+// one, and only the member rows c removes and adds. It returns an error
+// wrapping [sync.ErrNotLinked] when sourceID has no link.
+func (s *Store) Pushed(ctx context.Context, sourceID string, c sync.Change) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		// A link without a snapshot has no member rows and an empty name,
+		// so it starts from an empty snapshot. The update also locks the
+		// link, so changes of one group apply one at a time.
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE sync_links SET has_snapshot = ?,
+			snapshot_name = CASE WHEN ? = '' THEN snapshot_name ELSE ? END WHERE source_id = ?`),
+			true, c.Name, c.Name, sourceID)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return sync.ErrNotLinked
+		}
+		if err := s.deleteMembers(ctx, tx, sourceID, c.Remove); err != nil {
+			return err
+		}
+		return s.insertMembers(ctx, tx, sourceID, c.Add)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlstore: record pushed change of %s: %w", sourceID, err)
+	}
+	return nil
+}
+
+// Unlink implements [sync.Store]. Unlinking a source id without a link does
+// nothing.
+func (s *Store) Unlink(ctx context.Context, sourceID string) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM sync_links WHERE source_id = ?`), sourceID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.q(`DELETE FROM sync_members WHERE source_id = ?`), sourceID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlstore: unlink %s: %w", sourceID, err)
+	}
+	return nil
+}
+
+// SetStatus implements [sync.Store].
+func (s *Store) SetStatus(ctx context.Context, x sync.Status) error {
+	var outcome string
+	if x.Outcome != 0 {
+		b, err := x.Outcome.MarshalText()
+		if err != nil {
+			return fmt.Errorf("sqlstore: set status of %s: %w", x.SourceID, err)
+		}
+		outcome = string(b)
+	}
+	var refused sql.NullString
+	if x.Refused != nil {
+		b, err := json.Marshal(x.Refused)
+		if err != nil {
+			return fmt.Errorf("sqlstore: set status of %s: %w", x.SourceID, err)
+		}
+		refused = sql.NullString{String: string(b), Valid: true}
+	}
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO sync_statuses
+		(source_id, target_id, name, last_attempt, forced, outcome, error, refused, last_success, pending_since)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (source_id) DO UPDATE SET target_id = excluded.target_id, name = excluded.name,
+			last_attempt = excluded.last_attempt, forced = excluded.forced, outcome = excluded.outcome,
+			error = excluded.error, refused = excluded.refused, last_success = excluded.last_success,
+			pending_since = excluded.pending_since`),
+		x.SourceID, x.TargetID, x.Name, nanos(x.LastAttempt), x.Forced, outcome, x.Error, refused,
+		nanos(x.LastSuccess), nanos(x.PendingSince))
+	if err != nil {
+		return fmt.Errorf("sqlstore: set status of %s: %w", x.SourceID, err)
+	}
+	return nil
+}
+
+// SavePlan implements [sync.Store]. It stores p as JSON.
+func (s *Store) SavePlan(ctx context.Context, p sync.Plan) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("sqlstore: save plan: %w", err)
+	}
+	_, err = s.db.ExecContext(ctx, s.q(`INSERT INTO sync_plan (id, plan) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET plan = excluded.plan`), string(b))
+	if err != nil {
+		return fmt.Errorf("sqlstore: save plan: %w", err)
+	}
+	return nil
+}
+
+// Lease implements [sync.Store]. It takes the lease with one upsert that
+// succeeds only when the lease is free, expired or owner's already, so two
+// processes cannot both take it. While another owner holds it, Lease
+// returns a [*sync.LeaseError], which wraps [sync.ErrLeaseHeld]. The
+// release function frees the lease if owner still holds it, and does
+// nothing otherwise.
+func (s *Store) Lease(ctx context.Context, owner string, ttl time.Duration) (func(context.Context) error, error) {
+	var held *sync.LeaseError
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		now, err := s.now(ctx, tx)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO sync_lease (id, owner, expires) VALUES (1, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, expires = excluded.expires
+			WHERE sync_lease.owner = excluded.owner OR sync_lease.expires <= ?`),
+			owner, now+ttl.Nanoseconds(), now)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n > 0 {
+			return err
+		}
+		var holder string
+		var until int64
+		if err := tx.QueryRowContext(ctx, `SELECT owner, expires FROM sync_lease WHERE id = 1`).Scan(&holder, &until); err != nil {
+			return err
+		}
+		held = &sync.LeaseError{Owner: holder, Until: time.Unix(0, until).UTC()}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: take lease for %s: %w", owner, err)
+	}
+	if held != nil {
+		return nil, held
+	}
+	return func(ctx context.Context) error {
+		if _, err := s.db.ExecContext(ctx, s.q(`DELETE FROM sync_lease WHERE id = 1 AND owner = ?`), owner); err != nil {
+			return fmt.Errorf("sqlstore: release lease of %s: %w", owner, err)
+		}
+		return nil
+	}, nil
+}
+
+// now returns the time the lease is measured by, in Unix nanoseconds: the
+// database's clock on PostgreSQL, the local one on SQLite. On SQLite it
+// reads nothing, so the lease's upsert stays the transaction's first
+// statement.
+func (s *Store) now(ctx context.Context, tx *sql.Tx) (int64, error) {
+	if s.dialect != Postgres {
+		return time.Now().UnixNano(), nil
+	}
+	var us int64
+	err := tx.QueryRowContext(ctx, `SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000000)::BIGINT`).Scan(&us)
+	return us * 1000, err
+}
