@@ -1,7 +1,7 @@
 // Command push pushes groups from a source file to any SCIM 2.0 app, the way
 // Okta group push does, and keeps its state in a file.
 //
-//	go run ./examples/push -target URL -source FILE [-state FILE] [-force] [-dry-run] [-diagnose]
+//	go run ./examples/push -target URL -source FILE [-db PATH|postgres://…|memory] [-force] [-dry-run] [-diagnose]
 //
 // The bearer token comes from -token or SCIM_TOKEN. The source file is the
 // complete desired set:
@@ -10,8 +10,11 @@
 //	 "users":{"u1":"target-id-1"}}
 //
 // Member values are target user ids, unless the optional "users" map
-// translates them. Exit status: 0 done, 1 a group failed, 2 usage error or
-// not connected, 3 too many deletes.
+// translates them. Links, last-pushed snapshots, statuses and the last plan
+// live in the database -db names, the SQLite file ./groupsync.db unless it
+// says otherwise; a lease there keeps two runs from interleaving. Exit
+// status: 0 done, 1 a group failed, 2 usage error or not connected, 3 too
+// many deletes.
 package main
 
 import (
@@ -27,9 +30,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/groupsync/groupsync/examples/internal/statefile"
+	"github.com/groupsync/groupsync/examples/internal/database"
 	"github.com/groupsync/groupsync/scimx"
 	groupsync "github.com/groupsync/groupsync/sync"
+	"github.com/groupsync/groupsync/sync/sqlstore"
 )
 
 func main() {
@@ -75,10 +79,10 @@ type source struct {
 
 // options are the command line.
 type options struct {
-	target, source, state, token string
-	force, dryRun, diagnose      bool
-	allowDeletes, deleteGroups   bool
-	concurrency                  int
+	target, source, db, token  string
+	force, dryRun, diagnose    bool
+	allowDeletes, deleteGroups bool
+	concurrency                int
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -87,7 +91,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.target, "target", "", "SCIM base URL of the app, such as http://127.0.0.1:8080/scim/v2 (required)")
 	fs.StringVar(&o.source, "source", "", "JSON file with the complete desired set of groups (required)")
-	fs.StringVar(&o.state, "state", "groupsync-state.json", "state file: links, snapshots, statuses, last plan")
+	fs.StringVar(&o.db, "db", "groupsync.db", `where links, snapshots, statuses and the last plan live: a SQLite file, a postgres:// URL, or "memory"`)
 	fs.StringVar(&o.token, "token", "", "bearer token (default $SCIM_TOKEN)")
 	fs.BoolVar(&o.force, "force", false, "force sync: compare with the app's live groups and repair drift")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan and write nothing")
@@ -127,15 +131,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	store, err := statefile.Open(o.state)
+	store, closeStore, err := openStore(ctx, o.db)
 	if err != nil {
 		return err
 	}
+	defer closeStore()
 	policy := groupsync.Policy{}
 	if o.deleteGroups {
 		policy.Unlink = groupsync.Delete
 	}
-	a := &groupsync.Applier{Policy: policy, Target: client, Store: store, Concurrency: o.concurrency}
+	a := &groupsync.Applier{Policy: policy, Target: client, Store: store, Concurrency: o.concurrency, LeaseWait: time.Minute}
 	in := groupsync.Input{Desired: src.desired(), Users: src.Users, Force: o.force || o.diagnose, AllowDeletes: o.allowDeletes}
 
 	plan, err := a.Plan(ctx, in)
@@ -168,6 +173,27 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	statuses, err := a.Apply(ctx, plan)
 	summary(stdout, statuses, time.Since(start))
 	return err
+}
+
+// openStore opens the store -db names.
+func openStore(ctx context.Context, spec string) (groupsync.Store, func() error, error) {
+	if spec == "memory" {
+		return &groupsync.MemStore{}, func() error { return nil }, nil
+	}
+	db, postgres, err := database.Open(spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	dialect := sqlstore.SQLite
+	if postgres {
+		dialect = sqlstore.Postgres
+	}
+	s := sqlstore.New(db, dialect)
+	if err := s.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("open %s: %w", spec, err)
+	}
+	return s, db.Close, nil
 }
 
 func readSource(path string) (source, error) {

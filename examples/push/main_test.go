@@ -14,6 +14,7 @@ import (
 
 	"github.com/groupsync/groupsync/examples/internal/app"
 	"github.com/groupsync/groupsync/scimx"
+	groupsync "github.com/groupsync/groupsync/sync"
 )
 
 type fixture struct {
@@ -74,7 +75,7 @@ func (f *fixture) source(t *testing.T, groups ...string) string {
 func (f *fixture) push(t *testing.T, extra ...string) (string, int) {
 	t.Helper()
 	var out bytes.Buffer
-	args := append([]string{"-target", f.url, "-token", "tok", "-state", filepath.Join(f.dir, "state.json")}, extra...)
+	args := append([]string{"-target", f.url, "-token", "tok", "-db", filepath.Join(f.dir, "push.db")}, extra...)
 	err := run(context.Background(), args, &out)
 	return out.String(), exitCode(err)
 }
@@ -90,6 +91,21 @@ func (f *fixture) groups(t *testing.T) int {
 	return n
 }
 
+// state reads the push's database.
+func (f *fixture) state(t *testing.T) groupsync.State {
+	t.Helper()
+	s, closeStore, err := openStore(context.Background(), filepath.Join(f.dir, "push.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeStore()
+	st, err := s.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 func TestPush(t *testing.T) {
 	f := newFixture(t)
 	src := f.source(t, "Engineering", "Sales")
@@ -98,12 +114,15 @@ func TestPush(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `+ create "Engineering"`) || f.groups(t) != 0 {
 		t.Fatalf("dry run: exit %d, %d groups, output:\n%s", code, f.groups(t), out)
 	}
-	if _, err := os.Stat(filepath.Join(f.dir, "state.json")); err == nil {
-		t.Error("dry run wrote the state file")
+	if st := f.state(t); len(st.Links) != 0 || st.LastPlan != nil {
+		t.Errorf("dry run wrote state: %+v", st)
 	}
 	out, code = f.push(t, "-source", src)
 	if code != 0 || f.groups(t) != 2 || !strings.Contains(out, "2 created") {
 		t.Fatalf("push: exit %d, %d groups, output:\n%s", code, f.groups(t), out)
+	}
+	if st := f.state(t); len(st.Links) != 2 || len(st.Statuses) != 2 {
+		t.Errorf("state after the push: %d links, %d statuses; want 2 and 2", len(st.Links), len(st.Statuses))
 	}
 	out, code = f.push(t, "-source", src)
 	if code != 0 || !strings.Contains(out, "0 to create") {
