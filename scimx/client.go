@@ -162,7 +162,7 @@ func (c *Client) List(ctx context.Context) ([]groupsync.TargetGroup, error) {
 func (c *Client) Get(ctx context.Context, id string) (groupsync.TargetGroup, error) {
 	var g resource
 	if err := c.do(ctx, http.MethodGet, "/Groups/"+url.PathEscape(id), nil, &g); err != nil {
-		return groupsync.TargetGroup{}, fmt.Errorf("read group %s: %w", id, err)
+		return groupsync.TargetGroup{}, err
 	}
 	return g.target(true), nil
 }
@@ -217,7 +217,7 @@ func (c *Client) Create(ctx context.Context, ch groupsync.Change) (groupsync.Tar
 	case errors.Is(err, groupsync.ErrConflict):
 		return c.takeOver(ctx, ch)
 	case err != nil:
-		return groupsync.TargetGroup{}, fmt.Errorf("create group %q: %w", ch.Name, memberRefusal(err, len(ch.Add)))
+		return groupsync.TargetGroup{}, memberRefusal(err, len(ch.Add))
 	case g.ID == "":
 		// No body: find what was created by its externalId.
 		found, err := c.FindByExternalID(ctx, ch.ExternalID)
@@ -296,7 +296,7 @@ func (c *Client) Update(ctx context.Context, id string, ch groupsync.Change) err
 		return nil
 	}
 	if err := c.patch(ctx, id, ops); err != nil {
-		return fmt.Errorf("update group %s: %w", id, memberRefusal(err, len(ch.Add)+len(ch.Remove)))
+		return memberRefusal(err, len(ch.Add)+len(ch.Remove))
 	}
 	return nil
 }
@@ -305,12 +305,12 @@ func (c *Client) Update(ctx context.Context, id string, ch groupsync.Change) err
 func (c *Client) put(ctx context.Context, id string, ch groupsync.Change) error {
 	var g resource
 	if err := c.do(ctx, http.MethodGet, "/Groups/"+url.PathEscape(id), nil, &g); err != nil {
-		return fmt.Errorf("update group %s: %w", id, err)
+		return err
 	}
 	members := group.NewMembers(g.memberValues()...).Without(ch.Remove...).With(ch.Add...)
 	err := c.replace(ctx, id, cmpOr(ch.ExternalID, g.ExternalID), cmpOr(ch.Name, g.DisplayName), members.Slice())
 	if err != nil {
-		return fmt.Errorf("update group %s: %w", id, memberRefusal(err, len(ch.Add)+len(ch.Remove)))
+		return memberRefusal(err, len(ch.Add)+len(ch.Remove))
 	}
 	return nil
 }
@@ -327,10 +327,7 @@ func (c *Client) replace(ctx context.Context, id, externalID, name string, membe
 
 // Delete implements [groupsync.Target].
 func (c *Client) Delete(ctx context.Context, id string) error {
-	if err := c.do(ctx, http.MethodDelete, "/Groups/"+url.PathEscape(id), nil, nil); err != nil {
-		return fmt.Errorf("delete group %s: %w", id, err)
-	}
-	return nil
+	return c.do(ctx, http.MethodDelete, "/Groups/"+url.PathEscape(id), nil, nil)
 }
 
 // ResolveUsers maps user names to the target's user ids, by
@@ -626,7 +623,7 @@ func (c *Client) doWithin(ctx context.Context, budget time.Duration, method, pat
 		}
 		wait := backoff(attempt, retryAfter(header, time.Now()))
 		if waited+wait > budget {
-			return fmt.Errorf("%w (gave up after retrying for %s)", err, waited.Round(time.Millisecond))
+			return fmt.Errorf("%w (gave up: retrying would wait more than %s)", err, budget)
 		}
 		if c.opts.Logger != nil {
 			c.opts.Logger.WarnContext(ctx, "retrying scim request", slog.String("method", method),

@@ -37,7 +37,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -634,11 +633,11 @@ func (w *walk) diagnose() ([]groupsync.Diagnosis, error) {
 		w.out.printf("      check: %s\n", d.Problem.Check())
 		switch {
 		case d.Problem == groupsync.ForceSyncFailed:
-			w.out.printf("      seen:  last sync attempt %s (forced): %s\n", stamp(d.LastAttempt), plain(d.Detail))
+			w.out.printf("      seen:  last sync attempt %s (forced): %s\n", stamp(d.LastAttempt), d.Detail)
 		case !d.Since.IsZero():
-			w.out.printf("      seen:  pending since %s, last attempt %s: %s\n", stamp(d.Since), stamp(d.LastAttempt), plain(d.Detail))
+			w.out.printf("      seen:  pending since %s, last attempt %s: %s\n", stamp(d.Since), stamp(d.LastAttempt), d.Detail)
 		case d.Detail != "":
-			w.out.printf("      seen:  %s\n", plain(d.Detail))
+			w.out.printf("      seen:  %s\n", d.Detail)
 		}
 		w.out.printf("      fix:   %s\n", d.Problem.Fix())
 	}
@@ -684,7 +683,7 @@ func (w *walk) outcomes(sts []groupsync.Status) {
 		case groupsync.Unchanged:
 			continue
 		case groupsync.Failed:
-			w.out.printf("  -> group %q failed: %s\n", st.Name, plain(st.Error))
+			w.out.printf("  -> group %q failed: %s\n", st.Name, st.Error)
 		default:
 			w.out.printf("  -> group %q was %s\n", st.Name, st.Outcome)
 		}
@@ -1077,15 +1076,6 @@ func (p *printer) printf(format string, args ...any) {
 		return
 	}
 	_, p.err = io.WriteString(p.w, s)
-}
-
-// retryNote is the wait a client error reports when it gives up, which
-// varies with the jitter of its backoff.
-var retryNote = regexp.MustCompile(`\(gave up after retrying for [^)]*\)`)
-
-// plain returns an error text without the time the client spent retrying.
-func plain(s string) string {
-	return retryNote.ReplaceAllString(s, "(gave up after retrying)")
 }
 
 // finding returns the first finding of that kind about the source group.

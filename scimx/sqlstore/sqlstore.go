@@ -99,8 +99,20 @@ func (s *Store) Migrate(ctx context.Context) error {
 // migrate applies the migrations of component that the database lacks,
 // each in a transaction.
 func migrate(ctx context.Context, db *sql.DB, d Dialect, component string, steps []string) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS groupsync_migrations (
-		component TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (component, version))`); err != nil {
+	const create = `CREATE TABLE IF NOT EXISTS groupsync_migrations (
+		component TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (component, version))`
+	var err error
+	if d == Postgres {
+		// IF NOT EXISTS does not make two concurrent creates safe on
+		// PostgreSQL: replicas starting at once take the lock first.
+		err = withTx(ctx, db, d, "migrations", func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, create)
+			return err
+		})
+	} else {
+		_, err = db.ExecContext(ctx, create)
+	}
+	if err != nil {
 		return fmt.Errorf("sqlstore: create migrations table: %w", err)
 	}
 	for i, step := range steps {

@@ -128,3 +128,25 @@ func TestNoDriverImported(t *testing.T) {
 		}
 	}
 }
+
+// Replicas that start at once migrate a new database once between them.
+func TestMigrateConcurrently(t *testing.T) {
+	for _, d := range []struct {
+		name    string
+		pools   func(testing.TB, int) []*sql.DB
+		dialect sqlstore.Dialect
+	}{{"SQLite", sqlitePools, sqlstore.SQLite}, {"Postgres", postgresPools, sqlstore.Postgres}} {
+		t.Run(d.name, func(t *testing.T) {
+			dbs := d.pools(t, 4)
+			errs := make(chan error, len(dbs))
+			for _, db := range dbs {
+				go func() { errs <- sqlstore.New(db, d.dialect).Migrate(context.Background()) }()
+			}
+			for range dbs {
+				if err := <-errs; err != nil {
+					t.Errorf("concurrent Migrate: %v", err)
+				}
+			}
+		})
+	}
+}
