@@ -552,7 +552,7 @@ func (w *walk) keepsFailing() error {
 		return err
 	}
 	if st.PendingSince.IsZero() || !st.PendingSince.Before(st.LastAttempt) {
-		return fmt.Errorf("Engineering's changes are pending since %s, last attempt %s", stamp(st.PendingSince), stamp(st.LastAttempt))
+		return fmt.Errorf("the changes of Engineering are pending since %s, last attempt %s", stamp(st.PendingSince), stamp(st.LastAttempt))
 	}
 	w.out.printf("Group changes are not appearing in 15Five. Okta's troubleshooting says:\n")
 	ds, err := w.diagnose()
