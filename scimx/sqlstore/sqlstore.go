@@ -27,11 +27,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/internal/sqlschema"
 	"github.com/groupsync/groupsync/scimx"
 )
 
@@ -65,7 +65,7 @@ func New(db *sql.DB, d Dialect) *Store {
 
 // migrations of the component "scimx", in order; version i+1 is
 // migrations[i].
-var migrations = []string{
+var migrations = [][]string{{
 	`CREATE TABLE scim_groups (
 		tenant      TEXT NOT NULL,
 		id          TEXT NOT NULL,
@@ -78,66 +78,24 @@ var migrations = []string{
 		created     BIGINT NOT NULL,
 		modified    BIGINT NOT NULL,
 		PRIMARY KEY (tenant, id)
-	);
-	CREATE INDEX scim_groups_name ON scim_groups (tenant, name);
-	CREATE INDEX scim_groups_external_id ON scim_groups (tenant, external_id);
-	CREATE TABLE scim_members (
+	)`,
+	`CREATE INDEX scim_groups_name ON scim_groups (tenant, name)`,
+	`CREATE INDEX scim_groups_external_id ON scim_groups (tenant, external_id)`,
+	`CREATE TABLE scim_members (
 		tenant   TEXT NOT NULL,
 		group_id TEXT NOT NULL,
 		member   TEXT NOT NULL,
 		PRIMARY KEY (tenant, group_id, member)
-	);`,
-}
+	)`,
+}}
 
 // Migrate brings the schema to the version this package needs, recording
 // each step in the table groupsync_migrations. It is safe to run again and
-// from several processes at once.
+// from several processes at once. On SQLite it refuses a connection without
+// a busy timeout (see the package doc).
 func (s *Store) Migrate(ctx context.Context) error {
-	return migrate(ctx, s.db, s.dialect, "scimx", migrations)
-}
-
-// migrate applies the migrations of component that the database lacks,
-// each in a transaction.
-func migrate(ctx context.Context, db *sql.DB, d Dialect, component string, steps []string) error {
-	const create = `CREATE TABLE IF NOT EXISTS groupsync_migrations (
-		component TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (component, version))`
-	var err error
-	if d == Postgres {
-		// IF NOT EXISTS does not make two concurrent creates safe on
-		// PostgreSQL: replicas starting at once take the lock first.
-		err = withTx(ctx, db, d, "migrations", func(tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, create)
-			return err
-		})
-	} else {
-		_, err = db.ExecContext(ctx, create)
-	}
-	if err != nil {
-		return fmt.Errorf("sqlstore: create migrations table: %w", err)
-	}
-	for i, step := range steps {
-		version := i + 1
-		err := withTx(ctx, db, d, "migrations", func(tx *sql.Tx) error {
-			var n int
-			q := rebind(d, `SELECT COUNT(*) FROM groupsync_migrations WHERE component = ? AND version = ?`)
-			if err := tx.QueryRowContext(ctx, q, component, version).Scan(&n); err != nil || n > 0 {
-				return err
-			}
-			for _, stmt := range strings.Split(step, ";") {
-				if strings.TrimSpace(stmt) == "" {
-					continue
-				}
-				if _, err := tx.ExecContext(ctx, stmt); err != nil {
-					return err
-				}
-			}
-			q = rebind(d, `INSERT INTO groupsync_migrations (component, version) VALUES (?, ?)`)
-			_, err := tx.ExecContext(ctx, q, component, version)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("sqlstore: migrate %s to version %d: %w", component, version, err)
-		}
+	if err := sqlschema.Migrate(ctx, s.db, s.dialect == Postgres, "scimx", migrations); err != nil {
+		return fmt.Errorf("sqlstore: %w", err)
 	}
 	return nil
 }
@@ -528,19 +486,4 @@ func anys(s []string) []any {
 func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
 // rebind turns ? placeholders into $1, $2, … for PostgreSQL.
-func rebind(d Dialect, q string) string {
-	if d != Postgres {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(q[i])
-	}
-	return b.String()
-}
+func rebind(d Dialect, q string) string { return sqlschema.Rebind(d == Postgres, q) }

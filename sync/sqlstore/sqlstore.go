@@ -45,11 +45,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/internal/sqlschema"
 	"github.com/groupsync/groupsync/sync"
 )
 
@@ -126,56 +126,8 @@ var migrations = [][]string{
 // again, and from several processes at once. On SQLite it returns an error
 // when the connection has no busy timeout (see the package doc).
 func (s *Store) Migrate(ctx context.Context) error {
-	if s.dialect == SQLite {
-		var ms int
-		if err := s.db.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&ms); err != nil {
-			return fmt.Errorf("sqlstore: read busy timeout: %w", err)
-		}
-		if ms <= 0 {
-			return errors.New("sqlstore: the SQLite connection has no busy timeout, so concurrent writers fail: open it with one, such as _pragma=busy_timeout(5000) in modernc.org/sqlite's DSN")
-		}
-	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if s.dialect == Postgres {
-			// Two concurrent CREATE TABLE IF NOT EXISTS can both try to
-			// create the table on PostgreSQL; the lock makes one wait.
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('migrations', 0))`); err != nil {
-				return err
-			}
-		}
-		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS groupsync_migrations (
-			component TEXT NOT NULL,
-			version   INTEGER NOT NULL,
-			PRIMARY KEY (component, version)
-		)`)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("sqlstore: create table groupsync_migrations: %w", err)
-	}
-	for i, steps := range migrations {
-		version := i + 1
-		err := s.tx(ctx, func(tx *sql.Tx) error {
-			// Claiming the version first takes the write lock on SQLite
-			// and, on PostgreSQL, makes a concurrent migrator wait for
-			// this one and then find the version taken.
-			res, err := tx.ExecContext(ctx, s.q(`INSERT INTO groupsync_migrations (component, version) VALUES (?, ?) ON CONFLICT DO NOTHING`), component, version)
-			if err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil || n == 0 {
-				return err // applied before
-			}
-			for _, step := range steps {
-				if _, err := tx.ExecContext(ctx, step); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("sqlstore: migrate %s to version %d: %w", component, version, err)
-		}
+	if err := sqlschema.Migrate(ctx, s.db, s.dialect == Postgres, component, migrations); err != nil {
+		return fmt.Errorf("sqlstore: %w", err)
 	}
 	return nil
 }
@@ -199,25 +151,8 @@ func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
 }
 
 // q rewrites the ? placeholders of query for the dialect: $1, $2, … on
-// PostgreSQL. Queries here hold no ? in literals.
-func (s *Store) q(query string) string {
-	if s.dialect != Postgres {
-		return query
-	}
-	var b strings.Builder
-	b.Grow(len(query) + 16)
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// PostgreSQL.
+func (s *Store) q(query string) string { return sqlschema.Rebind(s.dialect == Postgres, query) }
 
 // chunkSize bounds the member values of one statement, well below both
 // databases' limits on parameters.

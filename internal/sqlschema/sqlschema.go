@@ -1,0 +1,107 @@
+// Package sqlschema holds what the SQL stores of the module share: the
+// versioned migrations recorded in one table, groupsync_migrations, and the
+// rewriting of ? placeholders for PostgreSQL.
+package sqlschema
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Migrate applies the migrations of component that db lacks, in order:
+// version i+1 is the statements of steps[i], run in one transaction that
+// first claims the version, so that concurrent migrators (replicas starting
+// at once) apply each version once. On SQLite it refuses a connection
+// without a busy timeout, with which concurrent writers fail at once.
+func Migrate(ctx context.Context, db *sql.DB, postgres bool, component string, steps [][]string) error {
+	if !postgres {
+		var ms int
+		if err := db.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&ms); err != nil {
+			return fmt.Errorf("read busy timeout: %w", err)
+		}
+		if ms <= 0 {
+			return errors.New("the SQLite connection has no busy timeout, so concurrent writers fail: open it with one, such as _pragma=busy_timeout(10000) in modernc.org/sqlite's DSN")
+		}
+	}
+	err := inTx(ctx, db, func(tx *sql.Tx) error {
+		if postgres {
+			// Two concurrent CREATE TABLE IF NOT EXISTS can both try to
+			// create the table on PostgreSQL; the lock makes one wait.
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('migrations', 0))`); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS groupsync_migrations (
+			component TEXT NOT NULL,
+			version   INTEGER NOT NULL,
+			PRIMARY KEY (component, version)
+		)`)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create table groupsync_migrations: %w", err)
+	}
+	for i, stmts := range steps {
+		version := i + 1
+		err := inTx(ctx, db, func(tx *sql.Tx) error {
+			// Claiming the version first takes the write lock on SQLite
+			// and, on PostgreSQL, makes a concurrent migrator wait for this
+			// one and then find the version taken.
+			q := Rebind(postgres, `INSERT INTO groupsync_migrations (component, version) VALUES (?, ?) ON CONFLICT DO NOTHING`)
+			res, err := tx.ExecContext(ctx, q, component, version)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				return err // applied before
+			}
+			for _, stmt := range stmts {
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("migrate %s to version %d: %w", component, version, err)
+		}
+	}
+	return nil
+}
+
+func inTx(ctx context.Context, db *sql.DB, f func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Rebind rewrites the ? placeholders of query as $1, $2, … for PostgreSQL.
+// Queries must hold no ? in literals.
+func Rebind(postgres bool, query string) string {
+	if !postgres {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
