@@ -3,8 +3,6 @@ package scimx
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -18,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	gosync "sync"
+	"syscall"
 	"time"
 
 	"github.com/groupsync/groupsync/group"
@@ -151,7 +150,9 @@ func (c *Client) List(ctx context.Context) ([]groupsync.TargetGroup, error) {
 			}
 		}
 		start += len(lr.Resources)
-		if len(lr.Resources) == 0 || start > int(lr.TotalResults) {
+		// A server that does not say how many there are (or says 0 while
+		// answering some) is read until it answers an empty page.
+		if len(lr.Resources) == 0 || lr.TotalResults != nil && *lr.TotalResults > 0 && start > int(*lr.TotalResults) {
 			return out, nil
 		}
 	}
@@ -306,6 +307,10 @@ func (c *Client) put(ctx context.Context, id string, ch groupsync.Change) error 
 	var g resource
 	if err := c.do(ctx, http.MethodGet, "/Groups/"+url.PathEscape(id), nil, &g); err != nil {
 		return err
+	}
+	if g.Members == nil && (len(ch.Add) > 0 || len(ch.Remove) > 0) {
+		// Without the current members a PUT would replace them all.
+		return fmt.Errorf("the server supports no PATCH and returns no members of group %s, so its members cannot be changed safely", id)
 	}
 	members := group.NewMembers(g.memberValues()...).Without(ch.Remove...).With(ch.Add...)
 	err := c.replace(ctx, id, cmpOr(ch.ExternalID, g.ExternalID), cmpOr(ch.Name, g.DisplayName), members.Slice())
@@ -479,7 +484,7 @@ func (g resource) target(members bool) groupsync.TargetGroup {
 
 type listResponse struct {
 	Schemas      []string   `json:"schemas"`
-	TotalResults flexInt    `json:"totalResults"`
+	TotalResults *flexInt   `json:"totalResults"`
 	Resources    []resource `json:"Resources"`
 }
 
@@ -551,9 +556,10 @@ func (e *HTTPError) Unwrap() error {
 }
 
 // transient reports whether a failed attempt is worth retrying (R15): an
-// answer of 429, 500, 502, 503 or 504, or no answer at all because of a
-// network error or a timeout. A certificate the client does not trust, or
-// a request it cannot make, is permanent.
+// answer of 429, 500, 502, 503 or 504, or no answer because of a timeout, a
+// connection reset, refused or cut short, or a temporary DNS failure.
+// Anything else is permanent: a certificate the client does not trust, a
+// token its transport could not get, a refused redirect.
 func transient(status int, err error) bool {
 	if status != 0 {
 		switch status {
@@ -563,20 +569,19 @@ func transient(status int, err error) bool {
 		}
 		return false
 	}
-	var (
-		unknownAuthority x509.UnknownAuthorityError
-		invalid          x509.CertificateInvalidError
-		hostname         x509.HostnameError
-		verification     *tls.CertificateVerificationError
-		record           tls.RecordHeaderError
-	)
-	if errors.As(err, &unknownAuthority) || errors.As(err, &invalid) || errors.As(err, &hostname) ||
-		errors.As(err, &verification) || errors.As(err, &record) {
-		return false
-	}
+	var dns *net.DNSError
 	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
-		errors.Is(err, context.DeadlineExceeded) || isReset(err)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, syscall.ECONNABORTED):
+		return true
+	case errors.As(err, &dns):
+		return dns.IsTimeout || dns.IsTemporary
+	case errors.As(err, &ne) && ne.Timeout():
+		return true
+	}
+	return isReset(err)
 }
 
 func isReset(err error) bool {

@@ -158,16 +158,22 @@ func valueEquals(f filter.Expression) (string, bool) {
 // strips a string's quotes but leaves its JSON escapes (RFC 7644 section
 // 3.4.2.2 makes it a JSON string), so they are decoded here: "R\u0026D"
 // is R&D.
+//
+// A value no attribute can hold (a control character, more than maxValue
+// bytes) matches nothing, and is never sent to a store.
 func stringValue(e *filter.AttributeExpression) (string, bool) {
 	v, ok := e.CompareValue.(string)
-	if !ok || !strings.ContainsRune(v, '\\') {
-		return v, ok
+	if ok && strings.ContainsRune(v, '\\') {
+		var s string
+		if err := json.Unmarshal([]byte(`"`+v+`"`), &s); err != nil {
+			return "", false
+		}
+		v = s
 	}
-	var s string
-	if err := json.Unmarshal([]byte(`"`+v+`"`), &s); err != nil {
+	if !ok || checkValue("", v) != nil {
 		return "", false
 	}
-	return s, true
+	return v, true
 }
 
 // matchMember evaluates a member sub-filter against one member.

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/elimity-com/scim"
 	scimerrors "github.com/elimity-com/scim/errors"
@@ -93,8 +95,8 @@ func (h *Handler) ResourceType() scim.ResourceType {
 // Create implements POST /Groups. A POST whose displayName is exactly the
 // name of one group associates with it (R5): it sets the externalId, when
 // given, replaces the members with the POST's, and answers 201 with that
-// group. Several groups of that name, or one linked to another externalId,
-// answer 409. Otherwise it creates a pushed group of the default type.
+// group. Several groups of that name, or one linked to another externalId
+// (also when the POST has none), answer 409. Otherwise it creates a pushed group of the default type.
 func (h *Handler) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.Resource, error) {
 	var res scim.Resource
 	err := h.write(r, func(tenant string, tx Tx) (Event, error) {
@@ -103,6 +105,9 @@ func (h *Handler) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.R
 			return Event{}, err
 		}
 		ext, _ := attrs["externalId"].(string)
+		if err := checkValue("externalId", ext); err != nil {
+			return Event{}, err
+		}
 		members, err := membersOf(attrs["members"])
 		if err != nil {
 			return Event{}, err
@@ -120,7 +125,7 @@ func (h *Handler) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.R
 			return Event{}, fmt.Errorf("%d groups are named %q: %w", len(same), name, ErrConflict)
 		case len(same) == 1:
 			g := same[0]
-			if ext != "" && g.ExternalID != "" && g.ExternalID != ext {
+			if g.ExternalID != "" && g.ExternalID != ext {
 				return Event{}, fmt.Errorf("group %q is linked to externalId %q: %w", name, g.ExternalID, ErrConflict)
 			}
 			c := Change{}
@@ -227,6 +232,9 @@ func (h *Handler) Replace(r *http.Request, id string, attrs scim.ResourceAttribu
 			return Event{}, err
 		}
 		if ext, ok := attrs["externalId"].(string); ok && ext != rec.ExternalID {
+			if err := checkValue("externalId", ext); err != nil {
+				return Event{}, err
+			}
 			c.ExternalID = &ext
 		}
 		if c.Remove, c.Add, err = replaceMembers(tx, id, members); err != nil {
@@ -322,7 +330,7 @@ func (h *Handler) rename(tx Tx, rec Record, name string, c *Change) error {
 	if name == rec.Name {
 		return nil
 	}
-	if err := group.ValidateName(name); err != nil {
+	if err := validName(name); err != nil {
 		return err
 	}
 	if !origin.CanRename(rec.Origin, true) {
@@ -488,10 +496,32 @@ func replaceMembers(tx Tx, id string, want []string) (remove, add []string, err 
 // nameOf returns the displayName of a POST or PUT body, validated.
 func nameOf(attrs scim.ResourceAttributes) (string, error) {
 	name, _ := attrs["displayName"].(string)
+	return name, validName(name)
+}
+
+// maxValue bounds names, externalIds and member values, well within what
+// every store indexes.
+const maxValue = 1024
+
+// validName checks a displayName: a valid group name of at most maxValue
+// bytes.
+func validName(name string) error {
 	if err := group.ValidateName(name); err != nil {
-		return "", err
+		return err
 	}
-	return name, nil
+	return checkValue("displayName", name)
+}
+
+// checkValue refuses a value of more than maxValue bytes or with control
+// characters.
+func checkValue(what, v string) error {
+	if len(v) > maxValue {
+		return badRequest(scimerrors.ScimTypeInvalidValue, "%s is longer than %d bytes", what, maxValue)
+	}
+	if strings.IndexFunc(v, unicode.IsControl) >= 0 || !utf8.ValidString(v) {
+		return badRequest(scimerrors.ScimTypeInvalidValue, "%s %q holds a control character or invalid UTF-8", what, v)
+	}
+	return nil
 }
 
 // membersOf returns the member values of a members attribute: a list of
@@ -523,6 +553,9 @@ func membersOf(v any) ([]string, error) {
 		s, ok := value.(string)
 		if !ok || s == "" {
 			return nil, badRequest(scimerrors.ScimTypeInvalidValue, "member %d has no value", i)
+		}
+		if err := checkValue("member value", s); err != nil {
+			return nil, err
 		}
 		out = append(out, s)
 	}

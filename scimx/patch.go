@@ -126,7 +126,7 @@ func (p *patcher) setName(v any) error {
 	if !ok {
 		return badRequest(scimerrors.ScimTypeInvalidValue, "displayName must be a string")
 	}
-	if err := group.ValidateName(s); err != nil {
+	if err := validName(s); err != nil {
 		return err
 	}
 	p.name = s
@@ -137,6 +137,9 @@ func (p *patcher) setExternalID(v any) error {
 	s, ok := v.(string)
 	if !ok {
 		return badRequest(scimerrors.ScimTypeInvalidValue, "externalId must be a string")
+	}
+	if err := checkValue("externalId", s); err != nil {
+		return err
 	}
 	p.ext = &s
 	return nil
@@ -189,11 +192,14 @@ func (p *patcher) has(m string) (bool, error) {
 }
 
 func (p *patcher) add(m string) error {
+	if p.removed[m] { // stored, removed earlier in this request: keep it
+		delete(p.removed, m)
+		return nil
+	}
 	in, err := p.has(m)
 	if err != nil || in {
 		return err
 	}
-	delete(p.removed, m)
 	p.added[m] = true
 	return nil
 }

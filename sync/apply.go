@@ -29,7 +29,11 @@ type Applier struct {
 	Logger *slog.Logger
 	// Concurrency is how many groups Apply pushes at once; zero means one.
 	// Groups that leave the push go first, then linked groups, then new
-	// ones, so that names freed by a delete or rename are free in time.
+	// ones, so that a name a delete or rename frees is free before a new
+	// group takes it. Renames among linked groups run in one phase: on a
+	// target that refuses duplicate names, a chain of renames (A takes B's
+	// name as B takes C's) may need a second run, and a swap of two names
+	// needs a third name in between.
 	Concurrency int
 	// Progress, when set, is called after each group with the number of
 	// groups done, the total, and the group's status. Calls do not overlap.
@@ -43,16 +47,14 @@ type Applier struct {
 }
 
 // Sync plans a sync of in.Desired with [Applier.Plan] and applies the plan
-// with [Applier.Apply], holding the store's lease throughout, so that two
-// runs against one state never interleave. It waits up to LeaseWait for a
-// lease another run holds, then fails with an error wrapping
-// [ErrLeaseHeld].
+// with [Applier.Apply], holding the store's lease throughout (see
+// [Applier.Lock]).
 func (a *Applier) Sync(ctx context.Context, in Input) (Plan, []Status, error) {
-	release, err := a.lease(ctx)
+	ctx, unlock, err := a.Lock(ctx)
 	if err != nil {
 		return Plan{}, nil, err
 	}
-	defer release(context.WithoutCancel(ctx))
+	defer unlock()
 	p, err := a.Plan(ctx, in)
 	if err != nil {
 		return Plan{}, nil, err
@@ -61,24 +63,59 @@ func (a *Applier) Sync(ctx context.Context, in Input) (Plan, []Status, error) {
 	return p, st, err
 }
 
-// lease takes the store's lease, waiting up to LeaseWait.
-func (a *Applier) lease(ctx context.Context) (func(context.Context) error, error) {
+// Lock takes the store's lease, so that two runs against one state never
+// interleave: hold it from planning to applying. It waits up to LeaseWait
+// for a lease another run holds, then fails with an error wrapping
+// [ErrLeaseHeld]. While held, the lease is renewed every third of LeaseTTL;
+// should a renewal fail, the returned context is cancelled, which stops the
+// run before another one can start. unlock gives the lease back.
+func (a *Applier) Lock(ctx context.Context) (_ context.Context, unlock func(), err error) {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	owner := fmt.Sprintf("push-%x", b)
 	ttl := cmp.Or(a.LeaseTTL, time.Hour)
 	deadline := time.Now().Add(a.LeaseWait)
+	var release func(context.Context) error
 	for {
-		release, err := a.Store.Lease(ctx, owner, ttl)
+		release, err = a.Store.Lease(ctx, owner, ttl)
 		if err == nil || !errors.Is(err, ErrLeaseHeld) || !time.Now().Before(deadline) {
-			return release, err
+			break
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		case <-time.After(min(time.Until(deadline), 200*time.Millisecond)):
 		}
 	}
+	if err != nil {
+		return nil, nil, err
+	}
+	held, cancel := context.WithCancelCause(ctx)
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		t := time.NewTicker(ttl / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-held.Done():
+				return
+			case <-t.C:
+				if _, err := a.Store.Lease(held, owner, ttl); err != nil {
+					cancel(fmt.Errorf("lost the store's lease: %w", err))
+					return
+				}
+			}
+		}
+	}()
+	return held, func() {
+		close(done)
+		<-exited // no renewal may follow the release
+		cancel(nil)
+		_ = release(context.WithoutCancel(ctx))
+	}, nil
 }
 
 // Plan gathers the current state and plans a sync of in.Desired: it loads
@@ -155,11 +192,14 @@ func (a *Applier) Apply(ctx context.Context, p Plan) ([]Status, error) {
 		done     int
 	)
 	one := func(i int) {
+		if ctx.Err() != nil {
+			return // cancelled: start no more groups
+		}
 		st, record, err := a.applyOne(ctx, p, p.Groups[i], refusal, prev, links, blocked)
 		if !record {
 			return
 		}
-		if serr := a.Store.SetStatus(ctx, st); serr != nil {
+		if serr := a.Store.SetStatus(keep(ctx), st); serr != nil {
 			err = errors.Join(err, fmt.Errorf("save status of %s: %w", st.SourceID, serr))
 		}
 		mu.Lock()
@@ -184,6 +224,9 @@ func (a *Applier) Apply(ctx context.Context, p Plan) ([]Status, error) {
 	}
 	if refusal != nil {
 		return out, refusal
+	}
+	if err := ctx.Err(); err != nil && len(out) < len(p.Groups) {
+		errs = append(errs, fmt.Errorf("run stopped before every group was pushed: %w", context.Cause(ctx)))
 	}
 	return out, errors.Join(errs...)
 }
@@ -316,7 +359,7 @@ func (a *Applier) applyGroup(ctx context.Context, size int, gp GroupPlan, link L
 	}
 	if gp.Base != nil && !linking {
 		link.Pushed = gp.Base
-		if err := a.Store.Link(ctx, link); err != nil {
+		if err := a.Store.Link(keep(ctx), link); err != nil {
 			return res, fmt.Errorf("record snapshot: %w", err)
 		}
 	}
@@ -333,15 +376,15 @@ func (a *Applier) applyGroup(ctx context.Context, size int, gp GroupPlan, link L
 				err = nil
 			}
 			if err == nil || errors.Is(err, ErrNotFound) {
-				err = a.record(a.Store.Unlink(ctx, gp.SourceID))
+				err = a.record(a.Store.Unlink(keep(ctx), gp.SourceID))
 			}
 		case r.unlink:
-			err = a.record(a.Store.Unlink(ctx, gp.SourceID))
+			err = a.record(a.Store.Unlink(keep(ctx), gp.SourceID))
 		default:
 			var first func() error
 			if r.link {
 				first = func() error {
-					return a.Store.Link(ctx, Link{SourceID: gp.SourceID, TargetID: res.id, Pushed: gp.Base})
+					return a.Store.Link(keep(ctx), Link{SourceID: gp.SourceID, TargetID: res.id, Pushed: gp.Base})
 				}
 			}
 			skipped, err = a.update(ctx, gp.SourceID, res.id, r.change, first)
@@ -375,7 +418,7 @@ func (a *Applier) create(ctx context.Context, sourceID string, c Change) (string
 	if bare {
 		l.Pushed.Members = group.Members{}
 	}
-	if err := a.Store.Link(ctx, l); err != nil {
+	if err := a.Store.Link(keep(ctx), l); err != nil {
 		return g.ID, nil, a.record(err)
 	}
 	if !bare {
@@ -414,7 +457,7 @@ func (a *Applier) update(ctx context.Context, sourceID, id string, c Change, fir
 	if err != nil {
 		return nil, err
 	}
-	return nil, a.record(first(), a.Store.Pushed(ctx, sourceID, c))
+	return nil, a.record(first(), a.Store.Pushed(keep(ctx), sourceID, c))
 }
 
 // oneByOne sends c's member changes one request per member, skipping and
@@ -429,7 +472,7 @@ func (a *Applier) oneByOne(ctx context.Context, sourceID, id string, c Change) (
 		case err != nil:
 			return err
 		}
-		return a.record(a.Store.Pushed(ctx, sourceID, one))
+		return a.record(a.Store.Pushed(keep(ctx), sourceID, one))
 	}
 	for _, m := range c.Remove {
 		if err := send(Change{Remove: []string{m}}, m); err != nil {
@@ -449,7 +492,7 @@ func (a *Applier) pushed(ctx context.Context, sourceID string, c Change) error {
 	if c.empty() {
 		return nil
 	}
-	return a.Store.Pushed(ctx, sourceID, c)
+	return a.Store.Pushed(keep(ctx), sourceID, c)
 }
 
 // record wraps the first store error: the target applied the request, the
@@ -536,6 +579,10 @@ func (o Outcome) verb() string {
 	}
 	return "update"
 }
+
+// keep returns a context for recording what the target has applied: the
+// record must not be lost because the run was cancelled meanwhile.
+func keep(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
 
 func (a *Applier) now() time.Time {
 	if a.Now != nil {

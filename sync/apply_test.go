@@ -626,3 +626,68 @@ func TestSyncRunsNeverInterleave(t *testing.T) {
 		t.Errorf("lease after a run: %v", err)
 	}
 }
+
+// A run longer than the lease's TTL keeps renewing it: no second run can
+// start meanwhile.
+func TestLeaseIsRenewedDuringALongRun(t *testing.T) {
+	f := newFixture(sync.Policy{})
+	f.a.LeaseTTL = 150 * time.Millisecond
+	f.tgt.Fail = func(method, _ string) error {
+		if method == "Create" {
+			time.Sleep(80 * time.Millisecond)
+		}
+		return nil
+	}
+	var desired []sync.SourceGroup
+	for i := range 6 {
+		desired = append(desired, src(fmt.Sprintf("s%d", i), fmt.Sprintf("G%d", i)))
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := f.a.Sync(context.Background(), sync.Input{Desired: desired})
+		done <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // twice the TTL into the run
+	other := &sync.Applier{Target: f.tgt, Store: f.store}
+	if _, unlock, err := other.Lock(context.Background()); !errors.Is(err, sync.ErrLeaseHeld) {
+		if err == nil {
+			unlock()
+		}
+		t.Errorf("a second run could take the lease %s into a run: %v", 300*time.Millisecond, err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A request the target has applied is recorded even when the run is
+// cancelled meanwhile (R12), and no further group starts.
+func TestCancelledRunKeepsWhatWasApplied(t *testing.T) {
+	f := newFixture(sync.Policy{})
+	f.sync(t, sync.Input{Desired: []sync.SourceGroup{src("s1", "A", "u1"), src("s2", "B", "u1")}})
+	ctx, cancel := context.WithCancel(context.Background())
+	f.a.Target = cancelling{f.rec, cancel}
+	_, _, err := f.a.Sync(ctx, sync.Input{Desired: []sync.SourceGroup{src("s1", "A", "u1", "u2"), src("s2", "B", "u1", "u2")}})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Sync of a cancelled run = %v, want an error wrapping context.Canceled", err)
+	}
+	st, _ := f.store.Load(context.Background())
+	if !st.Links[0].Pushed.Members.Contains("u2") {
+		t.Errorf("the applied update of A is not recorded: %v", st.Links[0].Pushed.Members.Slice())
+	}
+	if st.Links[1].Pushed.Members.Contains("u2") || f.one(t, "B").Members.Contains("u2") {
+		t.Error("group B was pushed after the run was cancelled")
+	}
+}
+
+// cancelling cancels the run once the target has applied an update.
+type cancelling struct {
+	*recorder
+	cancel context.CancelFunc
+}
+
+func (c cancelling) Update(ctx context.Context, id string, ch sync.Change) error {
+	err := c.recorder.Update(ctx, id, ch)
+	c.cancel()
+	return err
+}

@@ -143,6 +143,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	a := &groupsync.Applier{Policy: policy, Target: client, Store: store, Concurrency: o.concurrency, LeaseWait: time.Minute}
 	in := groupsync.Input{Desired: src.desired(), Users: src.Users, Force: o.force || o.diagnose, AllowDeletes: o.allowDeletes}
 
+	ctx, unlock, err := a.Lock(ctx) // no other run interleaves with this one
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	plan, err := a.Plan(ctx, in)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/groupsync/groupsync/examples/internal/app"
 	"github.com/groupsync/groupsync/scimx"
@@ -162,5 +163,28 @@ func TestPushExitCodes(t *testing.T) {
 				t.Errorf("exit %d, want %d; output:\n%s", code, tt.code, out)
 			}
 		})
+	}
+}
+
+// Two runs against one state never interleave: while another run holds the
+// lease, a push waits, then fails.
+func TestPushWaitsForTheLease(t *testing.T) {
+	f := newFixture(t)
+	s, closeStore, err := openStore(context.Background(), filepath.Join(f.dir, "push.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeStore()
+	release, err := s.Lease(context.Background(), "another run", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	var out bytes.Buffer
+	err = run(ctx, []string{"-target", f.url, "-token", "tok", "-db", filepath.Join(f.dir, "push.db"), "-source", f.source(t, "Engineering")}, &out)
+	if err == nil || f.groups(t) != 0 {
+		t.Errorf("push while another run holds the lease: %v, %d groups; want an error and nothing pushed", err, f.groups(t))
 	}
 }
