@@ -79,3 +79,34 @@ func TestArticle(t *testing.T) {
 		t.Errorf("refused rename changed the name to %q", rec.Name)
 	}
 }
+
+// The local attributes are a SCIM extension listed in /Schemas, both
+// read-only, and displayName is declared case-exact (R5).
+func TestSchemasDeclareTheExtension(t *testing.T) {
+	s := newServer(t, scimx.Options{})
+	r := s.do(t, "GET", "/Schemas/"+scimx.ExtensionSchema, "").must(t, 200)
+	attrs := map[string]map[string]any{}
+	for _, a := range r.body["attributes"].([]any) {
+		m := a.(map[string]any)
+		attrs[m["name"].(string)] = m
+	}
+	for _, name := range []string{"groupType", "origin"} {
+		if attrs[name]["mutability"] != "readOnly" {
+			t.Errorf("extension attribute %s: %v, want readOnly", name, attrs[name])
+		}
+	}
+	r = s.do(t, "GET", "/Schemas/"+scimx.GroupSchema, "").must(t, 200)
+	for _, a := range r.body["attributes"].([]any) {
+		if m := a.(map[string]any); m["name"] == "displayName" && m["caseExact"] != true {
+			t.Errorf("displayName is not case-exact: %v", m)
+		}
+	}
+	list := s.do(t, "GET", "/Schemas", "").must(t, 200)
+	found := false
+	for _, res := range list.body["Resources"].([]any) {
+		found = found || res.(map[string]any)["id"] == scimx.ExtensionSchema
+	}
+	if !found {
+		t.Error("/Schemas does not list the extension")
+	}
+}
