@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -22,40 +21,6 @@ import (
 
 // Bad input: every refusal is a SCIM error with the right status, and
 // nothing in a refused request applies.
-
-// newServerWith is newServer with server options of its own; Auth defaults
-// to the two tenants' tokens.
-func newServerWith(tb testing.TB, opts scimx.ServerOptions) *testServer {
-	tb.Helper()
-	store := &scimx.MemStore{}
-	if opts.Auth == nil {
-		opts.Auth = scimx.BearerTokens(map[string]string{tokenA: "a", tokenB: "b"})
-	}
-	h, err := scimx.NewServer(store, opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/scim/", http.StripPrefix("/scim", h))
-	ts := httptest.NewServer(mux)
-	tb.Cleanup(ts.Close)
-	return &testServer{Server: ts, store: store}
-}
-
-// badPut is the harness's put for any testing.TB.
-func badPut(tb testing.TB, s *testServer, tenant string, g group.Group) string {
-	tb.Helper()
-	var id string
-	err := s.store.Update(context.Background(), tenant, func(tx scimx.Tx) error {
-		rec, err := tx.Create(g)
-		id = rec.ID
-		return err
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return id
-}
 
 // badState is every stored group of both tenants, by tenant and id.
 func badState(t *testing.T, s *testServer) map[string]isoGroup {
@@ -719,11 +684,11 @@ func TestBadInputHostileFilters(t *testing.T) {
 // SCIM error or a ListResponse, never a 500 or a broken connection.
 func FuzzFilter(f *testing.F) {
 	s := newServerWith(f, scimx.ServerOptions{})
-	child := badPut(f, s, "a", appGroup("Child", "u3"))
-	badPut(f, s, "a", group.Group{Name: "Engineering", ExternalID: "00g1", Origin: origin.Source, Type: scimx.DefaultType,
+	child := s.put(f, "a", appGroup("Child", "u3"))
+	s.put(f, "a", group.Group{Name: "Engineering", ExternalID: "00g1", Origin: origin.Source, Type: scimx.DefaultType,
 		Members: group.NewMembers("u1", "u2", child)})
-	badPut(f, s, "a", appGroup("Leadership", "u1"))
-	badPut(f, s, "a", appGroup("Empty"))
+	s.put(f, "a", appGroup("Leadership", "u1"))
+	s.put(f, "a", appGroup("Empty"))
 	for _, q := range hostileQueries() {
 		if v, err := url.ParseQuery(q.query); err == nil && v.Get("filter") != "" && len(v.Get("filter")) < 1000 {
 			f.Add(v.Get("filter"))

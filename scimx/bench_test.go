@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
@@ -68,7 +67,7 @@ func benchPatchOneMember(n int) func(*testing.B) {
 			s.send(b, http.MethodPatch, path, ops[i%2], http.StatusNoContent)
 		}
 		b.StopTimer()
-		rec := s.group(b, id)
+		rec := s.stored(b, "a", id)
 		if got, want := rec.Members.Len(), n+b.N%2; got != want {
 			b.Fatalf("after %d PATCHes the group has %d members, want %d", b.N, got, want)
 		}
@@ -209,28 +208,18 @@ func (f *figures) add(t *testing.T, name string, r testing.BenchmarkResult) {
 	f.runs++
 }
 
-// benchServer is the stack of [scimx.NewServer] over HTTP, with a client
-// that keeps its connection alive between requests.
+// benchServer is the harness's server (the stack of [scimx.NewServer] over
+// HTTP) with a client that keeps its connection alive between requests.
 type benchServer struct {
+	*testServer
 	url    string
 	client *http.Client
-	store  *scimx.MemStore
 }
 
 func newBenchServer(tb testing.TB) *benchServer {
 	tb.Helper()
-	store := &scimx.MemStore{}
-	h, err := scimx.NewServer(store, scimx.ServerOptions{
-		Auth: scimx.BearerTokens(map[string]string{tokenA: "a", tokenB: "b"}),
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/scim/", http.StripPrefix("/scim", h))
-	ts := httptest.NewServer(mux)
-	tb.Cleanup(ts.Close)
-	return &benchServer{url: ts.URL + "/scim/v2", client: ts.Client(), store: store}
+	s := newServer(tb, scimx.Options{})
+	return &benchServer{testServer: s, url: s.URL + "/scim/v2", client: s.Client()}
 }
 
 // create stores groups in tenant a as the app would, in one transaction,
@@ -252,20 +241,6 @@ func (s *benchServer) create(tb testing.TB, gs ...group.Group) []string {
 		tb.Fatal(err)
 	}
 	return ids
-}
-
-// group reads a group of tenant a with its members.
-func (s *benchServer) group(tb testing.TB, id string) scimx.Record {
-	tb.Helper()
-	var rec scimx.Record
-	err := s.store.View(context.Background(), "a", func(tx scimx.Tx) (err error) {
-		rec, err = tx.Group(id, true)
-		return err
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return rec
 }
 
 // send sends a request with tenant a's token, checks the status and reads

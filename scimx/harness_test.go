@@ -26,20 +26,27 @@ type testServer struct {
 	store *scimx.MemStore
 }
 
-func newServer(t *testing.T, opts scimx.Options) *testServer {
-	t.Helper()
+func newServer(tb testing.TB, opts scimx.Options) *testServer {
+	tb.Helper()
+	return newServerWith(tb, scimx.ServerOptions{Handler: opts})
+}
+
+// newServerWith is newServer with server options of its own; Auth defaults
+// to the two tenants' tokens.
+func newServerWith(tb testing.TB, opts scimx.ServerOptions) *testServer {
+	tb.Helper()
 	store := &scimx.MemStore{}
-	h, err := scimx.NewServer(store, scimx.ServerOptions{
-		Auth:    scimx.BearerTokens(map[string]string{tokenA: "a", tokenB: "b"}),
-		Handler: opts,
-	})
+	if opts.Auth == nil {
+		opts.Auth = scimx.BearerTokens(map[string]string{tokenA: "a", tokenB: "b"})
+	}
+	h, err := scimx.NewServer(store, opts)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/scim/", http.StripPrefix("/scim", h))
 	ts := httptest.NewServer(mux)
-	t.Cleanup(ts.Close)
+	tb.Cleanup(ts.Close)
 	return &testServer{Server: ts, store: store}
 }
 
@@ -92,7 +99,7 @@ func (r reply) must(t *testing.T, status int) reply {
 }
 
 // put stores a group in tenant as the app would, returning its id.
-func (s *testServer) put(t *testing.T, tenant string, g group.Group) string {
+func (s *testServer) put(t testing.TB, tenant string, g group.Group) string {
 	t.Helper()
 	var id string
 	err := s.store.Update(context.Background(), tenant, func(tx scimx.Tx) error {
@@ -107,7 +114,7 @@ func (s *testServer) put(t *testing.T, tenant string, g group.Group) string {
 }
 
 // stored reads a group of tenant with its members.
-func (s *testServer) stored(t *testing.T, tenant, id string) scimx.Record {
+func (s *testServer) stored(t testing.TB, tenant, id string) scimx.Record {
 	t.Helper()
 	var rec scimx.Record
 	err := s.store.View(context.Background(), tenant, func(tx scimx.Tx) (err error) {
