@@ -2,19 +2,12 @@ package sqlstore_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"fmt"
-	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite"
-
+	"github.com/groupsync/groupsync/internal/sqltest"
 	"github.com/groupsync/groupsync/scimx"
 	"github.com/groupsync/groupsync/scimx/scimxtest"
 	"github.com/groupsync/groupsync/scimx/sqlstore"
@@ -23,66 +16,22 @@ import (
 // openSQLite opens a new SQLite database in a temporary directory.
 func openSQLite(t testing.TB) *sql.DB { return sqlitePools(t, 1)[0] }
 
-// sqlitePools opens n connection pools on one new SQLite database, as n
-// processes would.
-func sqlitePools(t testing.TB, n int) []*sql.DB {
-	t.Helper()
-	dsn := "file:" + filepath.Join(t.TempDir(), "groups.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
-	var out []*sql.DB
-	for range n {
-		db, err := sql.Open("sqlite", dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		out = append(out, db)
-	}
-	return out
-}
-
 // openPostgres opens a fresh schema of the database GROUPSYNC_POSTGRES_URL
 // names, or skips the test.
 func openPostgres(t testing.TB) *sql.DB { return postgresPools(t, 1)[0] }
 
+// sqlitePools opens n connection pools on one new SQLite database, as n
+// processes would.
+func sqlitePools(t testing.TB, n int) []*sql.DB { return pools(t, "sqlite", sqltest.SQLiteDSN(t), n) }
+
 // postgresPools opens n connection pools on one fresh schema.
-func postgresPools(t testing.TB, n int) []*sql.DB {
-	t.Helper()
-	base := os.Getenv("GROUPSYNC_POSTGRES_URL")
-	if base == "" {
-		t.Skip("set GROUPSYNC_POSTGRES_URL to run the PostgreSQL store tests")
+func postgresPools(t testing.TB, n int) []*sql.DB { return pools(t, "pgx", sqltest.PostgresDSN(t), n) }
+
+func pools(t testing.TB, driver, dsn string, n int) []*sql.DB {
+	out := make([]*sql.DB, n)
+	for i := range out {
+		out[i] = sqltest.Open(t, driver, dsn)
 	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := fmt.Sprintf("t_%x", b)
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	var out []*sql.DB
-	for range n {
-		db, err := sql.Open("pgx", u.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, db)
-	}
-	t.Cleanup(func() {
-		for _, db := range out {
-			db.Close()
-		}
-		_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		admin.Close()
-	})
 	return out
 }
 

@@ -2,80 +2,22 @@ package sqlstore_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
-	"fmt"
-	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite"
-
 	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/internal/sqltest"
 	"github.com/groupsync/groupsync/sync"
 	"github.com/groupsync/groupsync/sync/sqlstore"
 	"github.com/groupsync/groupsync/sync/storetest"
 )
 
 var ctx = context.Background()
-
-// sqliteDSN names a new SQLite database in a temporary directory, opened
-// as the package doc asks.
-func sqliteDSN(t testing.TB) string {
-	t.Helper()
-	return "file:" + filepath.Join(t.TempDir(), "sync.db") + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
-}
-
-func open(t testing.TB, driver, dsn string) *sql.DB {
-	t.Helper()
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-// postgresDSN returns the URL of a fresh schema in the database that
-// GROUPSYNC_POSTGRES_URL names, dropped at cleanup, or skips the test.
-func postgresDSN(t testing.TB) string {
-	t.Helper()
-	base := os.Getenv("GROUPSYNC_POSTGRES_URL")
-	if base == "" {
-		t.Skip("set GROUPSYNC_POSTGRES_URL to run the PostgreSQL store tests")
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := fmt.Sprintf("s_%x", b)
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		admin.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 func newStore(t testing.TB, db *sql.DB, d sqlstore.Dialect) *sqlstore.Store {
 	t.Helper()
@@ -89,22 +31,22 @@ func newStore(t testing.TB, db *sql.DB, d sqlstore.Dialect) *sqlstore.Store {
 // dialects runs f on SQLite and, where configured, PostgreSQL, with a
 // function that returns the DSN of a new empty database.
 func dialects(t *testing.T, f func(t *testing.T, driver string, d sqlstore.Dialect, dsn func(testing.TB) string)) {
-	t.Run("SQLite", func(t *testing.T) { f(t, "sqlite", sqlstore.SQLite, sqliteDSN) })
+	t.Run("SQLite", func(t *testing.T) { f(t, "sqlite", sqlstore.SQLite, sqltest.SQLiteDSN) })
 	t.Run("Postgres", func(t *testing.T) {
-		postgresDSN(t) // skips without a database
-		f(t, "pgx", sqlstore.Postgres, postgresDSN)
+		sqltest.PostgresDSN(t) // skips without a database
+		f(t, "pgx", sqlstore.Postgres, sqltest.PostgresDSN)
 	})
 }
 
 func TestStore(t *testing.T) {
 	dialects(t, func(t *testing.T, driver string, d sqlstore.Dialect, dsn func(testing.TB) string) {
-		storetest.TestStore(t, func(t *testing.T) sync.Store { return newStore(t, open(t, driver, dsn(t)), d) })
+		storetest.TestStore(t, func(t *testing.T) sync.Store { return newStore(t, sqltest.Open(t, driver, dsn(t)), d) })
 	})
 }
 
 func TestMigrateIsIdempotent(t *testing.T) {
 	dialects(t, func(t *testing.T, driver string, d sqlstore.Dialect, dsn func(testing.TB) string) {
-		db := open(t, driver, dsn(t))
+		db := sqltest.Open(t, driver, dsn(t))
 		s := newStore(t, db, d)
 		if err := s.Link(ctx, sync.Link{SourceID: "a", TargetID: "t1"}); err != nil {
 			t.Fatal(err)
@@ -131,7 +73,7 @@ func TestMigrateConcurrently(t *testing.T) {
 		const n = 4
 		errs := make(chan error, n)
 		for range n {
-			db := open(t, driver, url)
+			db := sqltest.Open(t, driver, url)
 			go func() { errs <- sqlstore.New(db, d).Migrate(ctx) }()
 		}
 		for range n {
@@ -148,7 +90,7 @@ func TestMigrateConcurrently(t *testing.T) {
 func TestRestart(t *testing.T) {
 	dialects(t, func(t *testing.T, driver string, d sqlstore.Dialect, dsn func(testing.TB) string) {
 		url := dsn(t)
-		db1 := open(t, driver, url)
+		db1 := sqltest.Open(t, driver, url)
 		s1 := newStore(t, db1, d)
 		at := time.Date(2025, 5, 6, 7, 8, 9, 10, time.UTC)
 		if err := errors.Join(
@@ -164,7 +106,7 @@ func TestRestart(t *testing.T) {
 		}
 		db1.Close()
 
-		s2 := newStore(t, open(t, driver, url), d)
+		s2 := newStore(t, sqltest.Open(t, driver, url), d)
 		st, err := s2.Load(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -189,7 +131,7 @@ func TestRestart(t *testing.T) {
 // TestSQLiteNeedsBusyTimeout checks that Migrate refuses a SQLite database
 // opened without a busy timeout, on which concurrent writers would fail.
 func TestSQLiteNeedsBusyTimeout(t *testing.T) {
-	db := open(t, "sqlite", "file:"+filepath.Join(t.TempDir(), "sync.db"))
+	db := sqltest.Open(t, "sqlite", "file:"+filepath.Join(t.TempDir(), "sync.db"))
 	if err := sqlstore.New(db, sqlstore.SQLite).Migrate(ctx); err == nil {
 		t.Errorf("Migrate without a busy timeout succeeded, want an error saying to set one")
 	}
