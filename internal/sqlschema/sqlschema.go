@@ -27,7 +27,7 @@ func Migrate(ctx context.Context, db *sql.DB, postgres bool, component string, s
 			return errors.New("the SQLite connection has no busy timeout, so concurrent writers fail: open it with one, such as _pragma=busy_timeout(10000) in modernc.org/sqlite's DSN")
 		}
 	}
-	err := inTx(ctx, db, func(tx *sql.Tx) error {
+	err := InTx(ctx, db, func(tx *sql.Tx) error {
 		if postgres {
 			// Two concurrent CREATE TABLE IF NOT EXISTS can both try to
 			// create the table on PostgreSQL; the lock makes one wait.
@@ -47,7 +47,7 @@ func Migrate(ctx context.Context, db *sql.DB, postgres bool, component string, s
 	}
 	for i, stmts := range steps {
 		version := i + 1
-		err := inTx(ctx, db, func(tx *sql.Tx) error {
+		err := InTx(ctx, db, func(tx *sql.Tx) error {
 			// Claiming the version first takes the write lock on SQLite
 			// and, on PostgreSQL, makes a concurrent migrator wait for this
 			// one and then find the version taken.
@@ -73,7 +73,14 @@ func Migrate(ctx context.Context, db *sql.DB, postgres bool, component string, s
 	return nil
 }
 
-func inTx(ctx context.Context, db *sql.DB, f func(*sql.Tx) error) error {
+// InTx runs f in a transaction of db and commits it if f succeeds; else it
+// rolls it back.
+//
+// On SQLite a transaction begins DEFERRED: one that reads first and then
+// writes cannot wait for the write lock (SQLite answers SQLITE_BUSY at once,
+// whatever the busy timeout), since its snapshot may be stale by then. A
+// writing f must therefore write first.
+func InTx(ctx context.Context, db *sql.DB, f func(*sql.Tx) error) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

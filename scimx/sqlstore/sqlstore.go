@@ -8,7 +8,7 @@
 // transaction lock, so that several replicas on one database serialise
 // their writes to a tenant (the exact-name association of R5 creates one
 // group, not two, when two replicas receive the same POST at once); on
-// SQLite the database's write lock (BEGIN IMMEDIATE). Versions come from the
+// SQLite the database's write lock, taken by the first statement. Versions come from the
 // database, so If-Match holds across replicas.
 //
 // Schema changes are versioned and run by [Store.Migrate], explicitly.
@@ -100,61 +100,29 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// withTx runs f in a writing transaction that holds lock: a PostgreSQL
-// advisory lock, or SQLite's write lock.
+// withTx runs f in a writing transaction that first takes lock: a
+// PostgreSQL advisory lock, or SQLite's write lock, with a first statement
+// that writes nothing (see [sqlschema.InTx]).
 func withTx(ctx context.Context, db *sql.DB, d Dialect, lock string, f func(*sql.Tx) error) error {
-	if d == SQLite {
-		return sqliteTx(ctx, db, true, f)
-	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, lock); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := f(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
-
-// sqliteTx runs f in a SQLite transaction, taking the write lock at once
-// when write is true (BEGIN IMMEDIATE), so that a read-then-write
-// transaction cannot be overtaken between its read and its write.
-func sqliteTx(ctx context.Context, db *sql.DB, write bool, f func(*sql.Tx) error) error {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	// database/sql begins SQLite transactions DEFERRED: a write
-	// transaction takes the write lock with a first statement that writes
-	// nothing, before it reads anything.
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if write {
-		if _, err := tx.ExecContext(ctx, `UPDATE groupsync_migrations SET version = version WHERE 0`); err != nil {
-			tx.Rollback()
+	return sqlschema.InTx(ctx, db, func(tx *sql.Tx) error {
+		var err error
+		if d == Postgres {
+			_, err = tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, lock)
+		} else {
+			_, err = tx.ExecContext(ctx, `UPDATE groupsync_migrations SET version = version WHERE 0`)
+		}
+		if err != nil {
 			return err
 		}
-	}
-	if err := f(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+		return f(tx)
+	})
 }
 
 // View implements [scimx.Store].
 func (s *Store) View(ctx context.Context, tenant string, f func(scimx.Tx) error) error {
 	run := func(tx *sql.Tx) error { return f(&sqlTx{s: s, tx: tx, ctx: ctx, tenant: tenant}) }
 	if s.dialect == SQLite {
-		return sqliteTx(ctx, s.db, false, run)
+		return sqlschema.InTx(ctx, s.db, run) // WAL gives a reader a consistent snapshot
 	}
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {

@@ -132,22 +132,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// tx runs f in a transaction and commits it if f succeeds.
-//
-// On SQLite, the first statement of a transaction that writes must write:
-// a transaction that reads first and then writes cannot wait for the write
-// lock (SQLite answers SQLITE_BUSY at once, whatever the busy timeout), as
-// its snapshot may be stale by then. Every writing f here writes first.
+// tx runs f in a transaction (see [sqlschema.InTx]): every writing f here
+// writes first.
 func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := f(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return sqlschema.InTx(ctx, s.db, f)
 }
 
 // q rewrites the ? placeholders of query for the dialect: $1, $2, … on
