@@ -13,60 +13,13 @@ import (
 	"maps"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/groupsync/groupsync/origin"
 )
 
 // ErrInvalid is wrapped by every error that [Group.Validate] and [ValidateName]
 // return.
 var ErrInvalid = errors.New("invalid group")
-
-// Origin says which side created a group. It is set once, when the group is
-// created, and never changed by a sync. Package origin re-exports it with the
-// rules that follow from it.
-type Origin uint8
-
-const (
-	// OriginUnknown is the zero Origin: the target did not say. The source
-	// treats such a group as app-created unless it created the group itself.
-	OriginUnknown Origin = iota
-	// OriginSource marks a group created by a push from the source.
-	OriginSource
-	// OriginTarget marks a group created in the app.
-	OriginTarget
-)
-
-var originNames = [...]string{OriginUnknown: "unknown", OriginSource: "source", OriginTarget: "target"}
-
-// String returns "unknown", "source" or "target".
-func (o Origin) String() string {
-	if int(o) < len(originNames) {
-		return originNames[o]
-	}
-	return fmt.Sprintf("Origin(%d)", o)
-}
-
-// MarshalText encodes o as its String.
-func (o Origin) MarshalText() ([]byte, error) {
-	if int(o) >= len(originNames) {
-		return nil, fmt.Errorf("group: invalid origin %d", o)
-	}
-	return []byte(originNames[o]), nil
-}
-
-// UnmarshalText decodes "unknown", "source" or "target"; an empty text is
-// [OriginUnknown].
-func (o *Origin) UnmarshalText(text []byte) error {
-	switch string(text) {
-	case "", "unknown":
-		*o = OriginUnknown
-	case "source":
-		*o = OriginSource
-	case "target":
-		*o = OriginTarget
-	default:
-		return fmt.Errorf("group: unknown origin %q", text)
-	}
-	return nil
-}
 
 // Group is a group as a target app holds it.
 //
@@ -83,7 +36,7 @@ type Group struct {
 	// same tenant, never expanded).
 	Members Members
 	// Origin says who created the group.
-	Origin Origin
+	Origin origin.Origin
 	// Type is the app-local group type. A target gives new pushed groups its
 	// default type; the source never sets it.
 	Type string

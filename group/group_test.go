@@ -1,7 +1,6 @@
 package group_test
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -10,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/origin"
 )
 
 func TestValidateName(t *testing.T) {
@@ -152,7 +152,7 @@ func TestGroupValidate(t *testing.T) {
 				ExternalID: "00g1",
 				Name:       "Leadership",
 				Members:    group.NewMembers("u2", "u1"),
-				Origin:     group.OriginSource,
+				Origin:     origin.Source,
 				Type:       "Groups",
 				Attributes: map[string]string{"owner": "ann"},
 			},
@@ -220,7 +220,7 @@ func TestGroupClone(t *testing.T) {
 		ExternalID: "00g1",
 		Name:       "Leadership",
 		Members:    group.NewMembers("u1", "u2"),
-		Origin:     group.OriginTarget,
+		Origin:     origin.Target,
 		Type:       "Teams",
 		Attributes: map[string]string{"owner": "ann", "color": "blue"},
 	}
@@ -229,7 +229,7 @@ func TestGroupClone(t *testing.T) {
 		ExternalID: "00g1",
 		Name:       "Leadership",
 		Members:    group.NewMembers("u1", "u2"),
-		Origin:     group.OriginTarget,
+		Origin:     origin.Target,
 		Type:       "Teams",
 		Attributes: map[string]string{"owner": "ann", "color": "blue"},
 	}
@@ -265,145 +265,6 @@ func TestGroupCloneNilAttributes(t *testing.T) {
 	}
 	if diff := cmp.Diff(g, c); diff != "" {
 		t.Errorf("Clone() mismatch (-want +got):\n%s", diff)
-	}
-}
-
-func TestOriginText(t *testing.T) {
-	tests := []struct {
-		name   string
-		o      group.Origin
-		text   string
-		reason string
-	}{
-		{name: "unknown", o: group.OriginUnknown, text: "unknown", reason: "the zero Origin: the target did not say"},
-		{name: "source", o: group.OriginSource, text: "source", reason: "created by a push"},
-		{name: "target", o: group.OriginTarget, text: "target", reason: "created in the app"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Log(tt.reason)
-			if got := tt.o.String(); got != tt.text {
-				t.Errorf("String() = %q, want %q", got, tt.text)
-			}
-			text, err := tt.o.MarshalText()
-			if err != nil {
-				t.Fatalf("MarshalText() error = %v, want nil", err)
-			}
-			if got := string(text); got != tt.text {
-				t.Errorf("MarshalText() = %q, want %q", got, tt.text)
-			}
-
-			got := group.Origin(99)
-			if err := got.UnmarshalText(text); err != nil {
-				t.Fatalf("UnmarshalText(%q) error = %v, want nil", text, err)
-			}
-			if got != tt.o {
-				t.Errorf("UnmarshalText(%q) = %v, want %v", text, got, tt.o)
-			}
-
-			// JSON goes through the text form.
-			data, err := json.Marshal(tt.o)
-			if err != nil {
-				t.Fatalf("json.Marshal: %v", err)
-			}
-			if diff := cmp.Diff(`"`+tt.text+`"`, string(data)); diff != "" {
-				t.Errorf("json.Marshal mismatch (-want +got):\n%s", diff)
-			}
-			var back group.Origin
-			if err := json.Unmarshal(data, &back); err != nil {
-				t.Fatalf("json.Unmarshal(%s): %v", data, err)
-			}
-			if back != tt.o {
-				t.Errorf("json round trip = %v, want %v", back, tt.o)
-			}
-		})
-	}
-}
-
-func TestOriginUnmarshalText(t *testing.T) {
-	tests := []struct {
-		name    string
-		text    string
-		want    group.Origin
-		wantErr bool
-		reason  string
-	}{
-		{
-			name:   "empty text",
-			text:   "",
-			want:   group.OriginUnknown,
-			reason: "an absent origin is the zero Origin",
-		},
-		{
-			name:    "capitalised",
-			text:    "Source",
-			want:    group.OriginTarget,
-			wantErr: true,
-			reason:  "the text form is exact, like every comparison in this library; a failed decode keeps the value",
-		},
-		{
-			name:    "padded",
-			text:    " source",
-			want:    group.OriginTarget,
-			wantErr: true,
-			reason:  "no trimming; a failed decode keeps the value",
-		},
-		{
-			name:    "number",
-			text:    "1",
-			want:    group.OriginTarget,
-			wantErr: true,
-			reason:  "the text form is the name, not the number; a failed decode keeps the value",
-		},
-		{
-			name:    "String of an invalid origin",
-			text:    group.Origin(7).String(),
-			want:    group.OriginTarget,
-			wantErr: true,
-			reason:  "only the three names decode; a failed decode keeps the value",
-		},
-		{
-			name:    "other word",
-			text:    "app",
-			want:    group.OriginTarget,
-			wantErr: true,
-			reason:  "unknown text is refused, not mapped to a guess; a failed decode keeps the value",
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := group.OriginTarget
-			err := got.UnmarshalText([]byte(tt.text))
-			if gotErr := err != nil; gotErr != tt.wantErr {
-				t.Errorf("UnmarshalText(%q) error = %v, want error: %v (%s)", tt.text, err, tt.wantErr, tt.reason)
-			}
-			if got != tt.want {
-				t.Errorf("UnmarshalText(%q) left %v, want %v (%s)", tt.text, got, tt.want, tt.reason)
-			}
-		})
-	}
-
-	// Through JSON, an unknown origin fails the decode.
-	var o group.Origin
-	if err := json.Unmarshal([]byte(`"owner"`), &o); err == nil {
-		t.Errorf(`json.Unmarshal("owner") into Origin error = nil, want an error`)
-	}
-}
-
-func TestOriginInvalidValue(t *testing.T) {
-	for _, o := range []group.Origin{3, 7, 255} {
-		s := o.String()
-		for _, name := range []string{"unknown", "source", "target", ""} {
-			if s == name {
-				t.Errorf("Origin(%d).String() = %q, which is the name of a valid origin", uint8(o), s)
-			}
-		}
-		if text, err := o.MarshalText(); err == nil {
-			t.Errorf("Origin(%d).MarshalText() = %q, nil; want an error: an invalid origin must not be stored", uint8(o), text)
-		}
-		if _, err := json.Marshal(o); err == nil {
-			t.Errorf("json.Marshal(Origin(%d)) error = nil, want an error", uint8(o))
-		}
 	}
 }
 

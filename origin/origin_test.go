@@ -1,28 +1,152 @@
 package origin_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
-	"github.com/groupsync/groupsync/group"
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/groupsync/groupsync/origin"
 )
 
-func TestOriginsAreGroupOrigins(t *testing.T) {
+func TestOriginText(t *testing.T) {
 	tests := []struct {
-		name string
-		got  origin.Origin
-		want group.Origin
+		name   string
+		o      origin.Origin
+		text   string
+		reason string
 	}{
-		{name: "unknown", got: origin.Unknown, want: group.OriginUnknown},
-		{name: "source", got: origin.Source, want: group.OriginSource},
-		{name: "target", got: origin.Target, want: group.OriginTarget},
+		{name: "unknown", o: origin.Unknown, text: "unknown", reason: "the zero Origin: the target did not say"},
+		{name: "source", o: origin.Source, text: "source", reason: "created by a push"},
+		{name: "target", o: origin.Target, text: "target", reason: "created in the app"},
 	}
 	for _, tt := range tests {
-		if tt.got != tt.want {
-			t.Errorf("origin %s = %v, want %v: the origin package re-exports group's origins", tt.name, tt.got, tt.want)
+		t.Run(tt.name, func(t *testing.T) {
+			t.Log(tt.reason)
+			if got := tt.o.String(); got != tt.text {
+				t.Errorf("String() = %q, want %q", got, tt.text)
+			}
+			text, err := tt.o.MarshalText()
+			if err != nil {
+				t.Fatalf("MarshalText() error = %v, want nil", err)
+			}
+			if got := string(text); got != tt.text {
+				t.Errorf("MarshalText() = %q, want %q", got, tt.text)
+			}
+
+			got := origin.Origin(99)
+			if err := got.UnmarshalText(text); err != nil {
+				t.Fatalf("UnmarshalText(%q) error = %v, want nil", text, err)
+			}
+			if got != tt.o {
+				t.Errorf("UnmarshalText(%q) = %v, want %v", text, got, tt.o)
+			}
+
+			// JSON goes through the text form.
+			data, err := json.Marshal(tt.o)
+			if err != nil {
+				t.Fatalf("json.Marshal: %v", err)
+			}
+			if diff := cmp.Diff(`"`+tt.text+`"`, string(data)); diff != "" {
+				t.Errorf("json.Marshal mismatch (-want +got):\n%s", diff)
+			}
+			var back origin.Origin
+			if err := json.Unmarshal(data, &back); err != nil {
+				t.Fatalf("json.Unmarshal(%s): %v", data, err)
+			}
+			if back != tt.o {
+				t.Errorf("json round trip = %v, want %v", back, tt.o)
+			}
+		})
+	}
+}
+
+func TestOriginUnmarshalText(t *testing.T) {
+	tests := []struct {
+		name    string
+		text    string
+		want    origin.Origin
+		wantErr bool
+		reason  string
+	}{
+		{
+			name:   "empty text",
+			text:   "",
+			want:   origin.Unknown,
+			reason: "an absent origin is the zero Origin",
+		},
+		{
+			name:    "capitalised",
+			text:    "Source",
+			want:    origin.Target,
+			wantErr: true,
+			reason:  "the text form is exact, like every comparison in this library; a failed decode keeps the value",
+		},
+		{
+			name:    "padded",
+			text:    " source",
+			want:    origin.Target,
+			wantErr: true,
+			reason:  "no trimming; a failed decode keeps the value",
+		},
+		{
+			name:    "number",
+			text:    "1",
+			want:    origin.Target,
+			wantErr: true,
+			reason:  "the text form is the name, not the number; a failed decode keeps the value",
+		},
+		{
+			name:    "String of an invalid origin",
+			text:    origin.Origin(7).String(),
+			want:    origin.Target,
+			wantErr: true,
+			reason:  "only the three names decode; a failed decode keeps the value",
+		},
+		{
+			name:    "other word",
+			text:    "app",
+			want:    origin.Target,
+			wantErr: true,
+			reason:  "unknown text is refused, not mapped to a guess; a failed decode keeps the value",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := origin.Target
+			err := got.UnmarshalText([]byte(tt.text))
+			if gotErr := err != nil; gotErr != tt.wantErr {
+				t.Errorf("UnmarshalText(%q) error = %v, want error: %v (%s)", tt.text, err, tt.wantErr, tt.reason)
+			}
+			if got != tt.want {
+				t.Errorf("UnmarshalText(%q) left %v, want %v (%s)", tt.text, got, tt.want, tt.reason)
+			}
+		})
+	}
+
+	// Through JSON, an unknown origin fails the decode.
+	var o origin.Origin
+	if err := json.Unmarshal([]byte(`"owner"`), &o); err == nil {
+		t.Errorf(`json.Unmarshal("owner") into Origin error = nil, want an error`)
+	}
+}
+
+func TestOriginInvalidValue(t *testing.T) {
+	for _, o := range []origin.Origin{3, 7, 255} {
+		s := o.String()
+		for _, name := range []string{"unknown", "source", "target", ""} {
+			if s == name {
+				t.Errorf("Origin(%d).String() = %q, which is the name of a valid origin", uint8(o), s)
+			}
+		}
+		if text, err := o.MarshalText(); err == nil {
+			t.Errorf("Origin(%d).MarshalText() = %q, nil; want an error: an invalid origin must not be stored", uint8(o), text)
+		}
+		if _, err := json.Marshal(o); err == nil {
+			t.Errorf("json.Marshal(Origin(%d)) error = nil, want an error", uint8(o))
 		}
 	}
 }
@@ -98,7 +222,7 @@ type predicate struct {
 
 var (
 	canRename      = predicate{"CanRename", origin.CanRename}
-	canEditMembers = predicate{"CanEditMembers", origin.CanEditMembers}
+	canEditMembers = predicate{"CanEditMembers", func(_ origin.Origin, linked bool) bool { return origin.CanEditMembers(linked) }}
 	canDelete      = predicate{"CanDelete", origin.CanDelete}
 )
 
@@ -264,8 +388,8 @@ func TestEffectiveThenPermissions(t *testing.T) {
 			if got := origin.CanRename(o, tt.linked); got != tt.rename {
 				t.Errorf("CanRename(%v, %v) = %v, want %v: %s", o, tt.linked, got, tt.rename, tt.reason)
 			}
-			if got := origin.CanEditMembers(o, tt.linked); got != tt.members {
-				t.Errorf("CanEditMembers(%v, %v) = %v, want %v: %s", o, tt.linked, got, tt.members, tt.reason)
+			if got := origin.CanEditMembers(tt.linked); got != tt.members {
+				t.Errorf("CanEditMembers(%v) = %v, want %v: %s", tt.linked, got, tt.members, tt.reason)
 			}
 			if got := origin.CanDelete(o, tt.linked); got != tt.delete {
 				t.Errorf("CanDelete(%v, %v) = %v, want %v: %s", o, tt.linked, got, tt.delete, tt.reason)
@@ -288,7 +412,32 @@ func TestErrReadOnly(t *testing.T) {
 	if !errors.Is(wrapped, origin.ErrReadOnly) {
 		t.Errorf("errors.Is(wrapped, ErrReadOnly) = false, want true")
 	}
-	if errors.Is(origin.ErrReadOnly, group.ErrInvalid) {
-		t.Errorf("errors.Is(ErrReadOnly, group.ErrInvalid) = true, want false: a read-only group is not an invalid one")
+}
+
+func TestLinkedOnTarget(t *testing.T) {
+	tests := []struct {
+		name       string
+		o          origin.Origin
+		externalID string
+		want       bool
+		reason     string
+	}{
+		{name: "R7 app group without externalId", o: origin.Target, want: false,
+			reason: "no source has claimed a group made in the app that carries no externalId"},
+		{name: "R5 associated app group", o: origin.Target, externalID: "00g1", want: true,
+			reason: "association wrote the source's id as externalId"},
+		{name: "R3 pushed group without externalId", o: origin.Source, want: true,
+			reason: "a push created it; some clients (Okta) send no externalId"},
+		{name: "R3 pushed group with externalId", o: origin.Source, externalID: "00g1", want: true,
+			reason: "a push created it and named its source group"},
+		{name: "R7 unknown origin without externalId", o: origin.Unknown, want: false,
+			reason: "nothing says a source holds it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := origin.LinkedOnTarget(tt.o, tt.externalID); got != tt.want {
+				t.Errorf("LinkedOnTarget(%v, %q) = %v, want %v: %s", tt.o, tt.externalID, got, tt.want, tt.reason)
+			}
+		})
 	}
 }

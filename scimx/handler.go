@@ -261,7 +261,7 @@ func (h *Handler) Delete(r *http.Request, id string) error {
 		if err != nil {
 			return Event{}, err
 		}
-		if !origin.CanDelete(rec.Origin, true) {
+		if !origin.CanDelete(rec.Origin, origin.LinkedOnTarget(rec.Origin, rec.ExternalID)) {
 			return Event{}, readOnly(rec, "deleted")
 		}
 		if err := tx.Delete(id); err != nil {
@@ -333,7 +333,7 @@ func (h *Handler) rename(tx Tx, rec Record, name string, c *Change) error {
 	if err := validName(name); err != nil {
 		return err
 	}
-	if !origin.CanRename(rec.Origin, true) {
+	if !origin.CanRename(rec.Origin, origin.LinkedOnTarget(rec.Origin, rec.ExternalID)) {
 		return readOnly(rec, "renamed")
 	}
 	same, err := tx.Lookup(DisplayName, name)

@@ -207,9 +207,9 @@ func (pl *planner) linked(s *SourceGroup, l *Link) *TargetGroup {
 		if l.Pushed == nil || !l.Pushed.Equal(base) {
 			gp.Base = &base
 		}
-		pl.update(&gp, s, t, base, known, org)
+		pl.update(&gp, s, t, base, known, org, true)
 	} else {
-		pl.update(&gp, s, t, *l.Pushed, true, org)
+		pl.update(&gp, s, t, *l.Pushed, true, org, true)
 	}
 	pl.plan.Groups = append(pl.plan.Groups, gp)
 	return t
@@ -307,40 +307,68 @@ func (pl *planner) link(gp *GroupPlan, s *SourceGroup, t *TargetGroup, byName bo
 	gp.Ops = append(gp.Ops, op)
 	base, known := pl.live(t)
 	gp.Base = &base
-	pl.update(gp, s, t, base, known, origin.Effective(t.Origin, false))
+	// The link op links t: from here on the source holds it.
+	pl.update(gp, s, t, base, known, origin.Effective(t.Origin, false), true)
 }
 
-// update plans the rename and member changes that turn base into s.
-func (pl *planner) update(gp *GroupPlan, s *SourceGroup, t *TargetGroup, base Snapshot, known bool, org origin.Origin) {
+// update plans the rename and member changes that turn base into s, as far
+// as the source may make them: linked says whether it holds a link to t (or
+// makes one in this plan), org is t's effective origin, and known whether
+// base holds t's members. [origin.CanRename] and [origin.CanEditMembers]
+// decide; what they refuse is reported in one read-only finding (R7, R9)
+// and planned as no operation.
+func (pl *planner) update(gp *GroupPlan, s *SourceGroup, t *TargetGroup, base Snapshot, known bool, org origin.Origin, linked bool) {
+	var refused []string
+	renameRefused := false
 	if base.Name != s.Name {
-		if origin.CanRename(org, true) {
+		if origin.CanRename(org, linked) {
 			gp.Ops = append(gp.Ops, Op{Kind: OpRename, Name: s.Name, From: base.Name})
 			pl.renamed[t.ID] = s.Name
 		} else {
-			pl.find(Finding{Kind: ReadOnly, SourceID: s.ID, Name: s.Name,
-				TargetIDs: []string{t.ID}, TargetNames: []string{base.Name},
-				Detail: fmt.Sprintf("not renamed from %q; members are still pushed", base.Name)})
+			renameRefused = true
+			refused = append(refused, fmt.Sprintf("rename to %q", s.Name))
 		}
 	}
-	if pl.readsOnly {
+	editable := origin.CanEditMembers(linked)
+	if !pl.readsOnly && (editable || known) {
+		want := pl.members(s)
+		switch {
+		case !editable:
+			add, remove := base.Members.Diff(want)
+			if len(add) > 0 {
+				refused = append(refused, "add "+plural(len(add), "member"))
+			}
+			if len(remove) > 0 {
+				refused = append(refused, "remove "+plural(len(remove), "member"))
+			}
+		case known:
+			add, remove := base.Members.Diff(want)
+			gp.Ops = chunk(gp.Ops, remove, add, pl.plan.MaxMembersPerRequest)
+		default:
+			add, _ := group.Members{}.Diff(want)
+			pl.find(Finding{Kind: MembershipUnreadable, SourceID: s.ID, Name: s.Name,
+				TargetIDs: []string{t.ID}, TargetNames: []string{t.Name},
+				Detail: "every member is sent as an add and none is removed"})
+			gp.Ops = chunk(gp.Ops, nil, add, pl.plan.MaxMembersPerRequest)
+		}
+	}
+	if len(refused) == 0 {
 		return
 	}
-	want := pl.members(s)
-	var add, remove []string
-	if known {
-		add, remove = base.Members.Diff(want)
-	} else {
-		add, _ = group.Members{}.Diff(want)
-		pl.find(Finding{Kind: MembershipUnreadable, SourceID: s.ID, Name: s.Name,
-			TargetIDs: []string{t.ID}, TargetNames: []string{t.Name},
-			Detail: "every member is sent as an add and none is removed"})
+	detail := "asked to " + joinAnd(refused)
+	if renameRefused && editable {
+		detail = fmt.Sprintf("not renamed from %q; members are still pushed", base.Name)
 	}
-	gp.Ops = chunk(gp.Ops, remove, add, pl.plan.MaxMembersPerRequest)
+	pl.find(Finding{Kind: ReadOnly, SourceID: s.ID, Name: s.Name,
+		TargetIDs: []string{t.ID}, TargetNames: []string{base.Name}, Detail: detail})
 }
 
+// imported plans a source group that mirrors an app group it does not link
+// to (R7): update without a link, which plans nothing and reports
+// every change the source asks for.
 func (pl *planner) imported(s *SourceGroup) {
 	gp := GroupPlan{SourceID: s.ID, TargetID: s.ImportedFrom, Name: s.Name}
-	pl.plan.Groups = append(pl.plan.Groups, gp)
+	defer func() { pl.plan.Groups = append(pl.plan.Groups, gp) }()
 	t, ok := pl.byID[s.ImportedFrom]
 	if !ok {
 		pl.find(Finding{Kind: MissingOnTarget, SourceID: s.ID, Name: s.Name,
@@ -348,27 +376,7 @@ func (pl *planner) imported(s *SourceGroup) {
 		return
 	}
 	base, known := pl.live(t)
-	if pl.readsOnly {
-		return
-	}
-	var asked []string
-	if base.Name != s.Name {
-		asked = append(asked, fmt.Sprintf("rename to %q", s.Name))
-	}
-	if known {
-		add, remove := base.Members.Diff(pl.members(s))
-		if len(add) > 0 {
-			asked = append(asked, "add "+plural(len(add), "member"))
-		}
-		if len(remove) > 0 {
-			asked = append(asked, "remove "+plural(len(remove), "member"))
-		}
-	}
-	if len(asked) > 0 {
-		pl.find(Finding{Kind: ReadOnly, SourceID: s.ID, Name: s.Name,
-			TargetIDs: []string{t.ID}, TargetNames: []string{t.Name},
-			Detail: "asked to " + joinAnd(asked)})
-	}
+	pl.update(&gp, s, t, base, known, origin.Effective(t.Origin, false), false)
 }
 
 // leavers plans the linked source groups that left the push (R10).
@@ -376,7 +384,8 @@ func (pl *planner) leavers(desired map[string]struct{}) {
 	var n int
 	for i := range pl.in.Links {
 		l := &pl.in.Links[i]
-		if _, ok := desired[l.SourceID]; ok || pl.links[l.SourceID] != l {
+		held := pl.links[l.SourceID] == l // the first link of a source id counts
+		if _, ok := desired[l.SourceID]; ok || !held {
 			continue
 		}
 		gp := GroupPlan{SourceID: l.SourceID, TargetID: l.TargetID}
@@ -388,7 +397,7 @@ func (pl *planner) leavers(desired map[string]struct{}) {
 			if gp.Name == "" {
 				gp.Name = t.Name
 			}
-			if pl.policy.Unlink == Delete && origin.CanDelete(origin.Effective(t.Origin, l.Created), true) {
+			if pl.policy.Unlink == Delete && origin.CanDelete(origin.Effective(t.Origin, l.Created), held) {
 				op.Kind = OpDelete
 				pl.deleting[t.ID] = true
 			}

@@ -185,7 +185,7 @@ func (t *Target) Update(ctx context.Context, id string, c sync.Change) error {
 		return notFound(id)
 	}
 	if c.Name != "" && c.Name != g.Name {
-		if !origin.CanRename(g.Origin, true) {
+		if !origin.CanRename(g.Origin, origin.LinkedOnTarget(g.Origin, g.ExternalID)) {
 			return fmt.Errorf("rename group %q: %w", g.Name, origin.ErrReadOnly)
 		}
 		if err := group.ValidateName(c.Name); err != nil {
@@ -214,7 +214,7 @@ func (t *Target) Delete(ctx context.Context, id string) error {
 	if !ok {
 		return notFound(id)
 	}
-	if !origin.CanDelete(g.Origin, true) {
+	if !origin.CanDelete(g.Origin, origin.LinkedOnTarget(g.Origin, g.ExternalID)) {
 		return fmt.Errorf("delete group %q: %w", g.Name, origin.ErrReadOnly)
 	}
 	delete(t.groups, id)
