@@ -27,8 +27,8 @@ func TestArticle(t *testing.T) {
 
 	// R4: moved to another type in the app, it stays there through a PUT
 	// that omits it and a PATCH.
-	rec := s.stored(t, "a", id)
-	err := s.store.Update(context.Background(), "a", func(tx scimx.Tx) error {
+	rec := s.Group("a", id)
+	err := s.Store.Update(context.Background(), "a", func(tx scimx.Tx) error {
 		typ := "Teams"
 		_, err := tx.Change(id, scimx.Change{Type: &typ})
 		return err
@@ -53,7 +53,7 @@ func TestArticle(t *testing.T) {
 
 	// R5: a POST of the exact name of an app group associates: 201 with
 	// its id, members overwritten, no duplicate.
-	lead := s.put(t, "a", appGroup("Leadership", "u7", "u8"))
+	lead := s.Put("a", appGroup("Leadership", "u7", "u8"))
 	r = s.do(t, "POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],
 		"displayName":"Leadership","externalId":"00g2","members":[{"value":"u1"},{"value":"u8"}]}`).must(t, 201)
 	if r.body["id"] != lead {
@@ -63,7 +63,7 @@ func TestArticle(t *testing.T) {
 	if list.body["totalResults"] != float64(1) {
 		t.Errorf("groups named Leadership: %v, want 1", list.body["totalResults"])
 	}
-	if d := cmp.Diff([]string{"u1", "u8"}, s.stored(t, "a", lead).Members.Slice()); d != "" {
+	if d := cmp.Diff([]string{"u1", "u8"}, s.Group("a", lead).Members.Slice()); d != "" {
 		t.Errorf("associated members (-want +got):\n%s", d)
 	}
 
@@ -75,7 +75,7 @@ func TestArticle(t *testing.T) {
 		t.Errorf("rename refusal scimType %v, want mutability", r.body["scimType"])
 	}
 	s.do(t, "DELETE", "/Groups/"+lead, "").must(t, 400)
-	if rec := s.stored(t, "a", lead); rec.Name != "Leadership" {
+	if rec := s.Group("a", lead); rec.Name != "Leadership" {
 		t.Errorf("refused rename changed the name to %q", rec.Name)
 	}
 }

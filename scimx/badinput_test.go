@@ -28,7 +28,7 @@ func badState(t *testing.T, s *testServer) map[string]isoGroup {
 	out := map[string]isoGroup{}
 	for _, tenant := range []string{"a", "b"} {
 		var ids []string
-		err := s.store.View(context.Background(), tenant, func(tx scimx.Tx) error {
+		err := s.Store.View(context.Background(), tenant, func(tx scimx.Tx) error {
 			recs, err := tx.Groups()
 			for _, r := range recs {
 				ids = append(ids, r.ID)
@@ -83,10 +83,10 @@ func runBadRows(t *testing.T, s *testServer, ids *strings.Replacer, rows []badRo
 
 func TestBadInputRequests(t *testing.T) {
 	s := newServer(t, scimx.Options{})
-	eng := s.put(t, "a", group.Group{Name: "Engineering", ExternalID: "00g1", Origin: origin.Source,
+	eng := s.Put("a", group.Group{Name: "Engineering", ExternalID: "00g1", Origin: origin.Source,
 		Type: scimx.DefaultType, Members: group.NewMembers("u1", "u2")})
-	lead := s.put(t, "a", appGroup("Leadership", "u7"))
-	s.put(t, "b", appGroup("Engineering", "b1"))
+	lead := s.Put("a", appGroup("Leadership", "u7"))
+	s.Put("b", appGroup("Engineering", "b1"))
 	ids := strings.NewReplacer("{eng}", eng, "{lead}", lead)
 
 	const ext = scimx.ExtensionSchema
@@ -297,8 +297,8 @@ func TestBadInputUnknownMembers(t *testing.T) {
 		}
 		return unknown, nil
 	}})
-	eng := s.put(t, "a", group.Group{Name: "Engineering", Origin: origin.Source, Type: scimx.DefaultType, Members: group.NewMembers("u1")})
-	child := s.put(t, "a", appGroup("Child"))
+	eng := s.Put("a", group.Group{Name: "Engineering", Origin: origin.Source, Type: scimx.DefaultType, Members: group.NewMembers("u1")})
+	child := s.Put("a", appGroup("Child"))
 	ids := strings.NewReplacer("{eng}", eng)
 	rows := []badRow{
 		{name: "SCIM/post-unknown-members", reason: "the app does not know ghost1 and ghost2",
@@ -337,7 +337,7 @@ func TestBadInputUnknownMembers(t *testing.T) {
 
 func TestBadInputCredentials(t *testing.T) {
 	s := newServer(t, scimx.Options{})
-	eng := s.put(t, "a", group.Group{Name: "Engineering", Origin: origin.Source, Type: scimx.DefaultType, Members: group.NewMembers("u1")})
+	eng := s.Put("a", group.Group{Name: "Engineering", Origin: origin.Source, Type: scimx.DefaultType, Members: group.NewMembers("u1")})
 	ids := strings.NewReplacer("{eng}", eng)
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("a:"+tokenA))
 	post := `{` + coreGroup + `,"displayName":"New","members":[{"value":"u1"}]}`
@@ -373,7 +373,7 @@ func TestBadInputCredentials(t *testing.T) {
 	runBadRows(t, s, ids, rows)
 
 	// No Authorization header at all.
-	req, err := http.NewRequest("GET", s.URL+"/scim/v2/Groups", nil)
+	req, err := http.NewRequest("GET", s.URL+"/Groups", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,9 +424,9 @@ func TestBadInputIfMatch(t *testing.T) {
 	}
 	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
-			id := s.put(t, "a", group.Group{Name: "Engineering", Origin: origin.Source, Type: scimx.DefaultType, Members: group.NewMembers("u1")})
+			id := s.Put("a", group.Group{Name: "Engineering", Origin: origin.Source, Type: scimx.DefaultType, Members: group.NewMembers("u1")})
 			defer func() {
-				_ = s.store.Update(context.Background(), "a", func(tx scimx.Tx) error { return tx.Delete(id) })
+				_ = s.Store.Update(context.Background(), "a", func(tx scimx.Tx) error { return tx.Delete(id) })
 			}()
 			// Move it past version 1 so that W/"1" is stale.
 			s.do(t, "PATCH", "/Groups/"+id, wirePatch(`{"op":"add","path":"members","value":[{"value":"u2"}]}`)).must(t, http.StatusNoContent)
@@ -464,7 +464,7 @@ func TestBadInputIfMatch(t *testing.T) {
 func TestBadInputHugeBody(t *testing.T) {
 	const limit = 1 << 10
 	s := newServerWith(t, scimx.ServerOptions{MaxBody: limit})
-	eng := s.put(t, "a", group.Group{Name: "Engineering", Origin: origin.Source, Type: scimx.DefaultType, Members: group.NewMembers("u1")})
+	eng := s.Put("a", group.Group{Name: "Engineering", Origin: origin.Source, Type: scimx.DefaultType, Members: group.NewMembers("u1")})
 
 	members := func(n int) string {
 		var b strings.Builder
@@ -505,7 +505,7 @@ func TestBadInputHugeBody(t *testing.T) {
 			if r.chunked {
 				body = io.MultiReader(body) // unknown length: sent in chunks
 			}
-			req, err := http.NewRequest(r.method, s.URL+"/scim/v2"+r.path, body)
+			req, err := http.NewRequest(r.method, s.URL+r.path, body)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -643,9 +643,9 @@ func hostileQueries() []struct {
 func TestBadInputHostileFilters(t *testing.T) {
 	s := newServer(t, scimx.Options{})
 	names := map[string]string{
-		s.put(t, "a", group.Group{Name: "Engineering", ExternalID: "00g1", Origin: origin.Source, Type: scimx.DefaultType, Members: group.NewMembers("u1", "u2")}): "Engineering",
-		s.put(t, "a", appGroup("Leadership", "u7")): "Leadership",
-		s.put(t, "a", appGroup("Empty")):            "Empty",
+		s.Put("a", group.Group{Name: "Engineering", ExternalID: "00g1", Origin: origin.Source, Type: scimx.DefaultType, Members: group.NewMembers("u1", "u2")}): "Engineering",
+		s.Put("a", appGroup("Leadership", "u7")): "Leadership",
+		s.Put("a", appGroup("Empty")):            "Empty",
 	}
 	before := badState(t, s)
 	for _, q := range hostileQueries() {
@@ -684,11 +684,11 @@ func TestBadInputHostileFilters(t *testing.T) {
 // SCIM error or a ListResponse, never a 500 or a broken connection.
 func FuzzFilter(f *testing.F) {
 	s := newServerWith(f, scimx.ServerOptions{})
-	child := s.put(f, "a", appGroup("Child", "u3"))
-	s.put(f, "a", group.Group{Name: "Engineering", ExternalID: "00g1", Origin: origin.Source, Type: scimx.DefaultType,
+	child := s.Put("a", appGroup("Child", "u3"))
+	s.Put("a", group.Group{Name: "Engineering", ExternalID: "00g1", Origin: origin.Source, Type: scimx.DefaultType,
 		Members: group.NewMembers("u1", "u2", child)})
-	s.put(f, "a", appGroup("Leadership", "u1"))
-	s.put(f, "a", appGroup("Empty"))
+	s.Put("a", appGroup("Leadership", "u1"))
+	s.Put("a", appGroup("Empty"))
 	for _, q := range hostileQueries() {
 		if v, err := url.ParseQuery(q.query); err == nil && v.Get("filter") != "" && len(v.Get("filter")) < 1000 {
 			f.Add(v.Get("filter"))
@@ -704,7 +704,7 @@ func FuzzFilter(f *testing.F) {
 	}
 	client := &http.Client{Timeout: 30 * time.Second}
 	f.Fuzz(func(t *testing.T, filter string) {
-		req, err := http.NewRequest("GET", s.URL+"/scim/v2/Groups?"+url.Values{"filter": {filter}}.Encode(), nil)
+		req, err := http.NewRequest("GET", s.URL+"/Groups?"+url.Values{"filter": {filter}}.Encode(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,29 +2,26 @@ package scimx_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/groupsync/groupsync/group"
 	"github.com/groupsync/groupsync/origin"
 	"github.com/groupsync/groupsync/scimx"
+	"github.com/groupsync/groupsync/scimx/scimxtest"
 )
 
 // Tokens of the two tenants every test server knows.
 const (
-	tokenA = "token-tenant-a"
-	tokenB = "token-tenant-b"
+	tokenA = scimxtest.TokenA
+	tokenB = scimxtest.TokenB
 )
 
-type testServer struct {
-	*httptest.Server
-	store *scimx.MemStore
-}
+// testServer is the SCIM server of scimxtest, whose tenants are "a" and "b".
+type testServer struct{ *scimxtest.Server }
 
 func newServer(tb testing.TB, opts scimx.Options) *testServer {
 	tb.Helper()
@@ -35,19 +32,7 @@ func newServer(tb testing.TB, opts scimx.Options) *testServer {
 // to the two tenants' tokens.
 func newServerWith(tb testing.TB, opts scimx.ServerOptions) *testServer {
 	tb.Helper()
-	store := &scimx.MemStore{}
-	if opts.Auth == nil {
-		opts.Auth = scimx.BearerTokens(map[string]string{tokenA: "a", tokenB: "b"})
-	}
-	h, err := scimx.NewServer(store, opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/scim/", http.StripPrefix("/scim", h))
-	ts := httptest.NewServer(mux)
-	tb.Cleanup(ts.Close)
-	return &testServer{Server: ts, store: store}
+	return &testServer{scimxtest.NewServer(tb, opts)}
 }
 
 // reply is a decoded response.
@@ -65,7 +50,7 @@ func (s *testServer) do(t *testing.T, method, path, body string, header ...strin
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, s.URL+"/scim/v2"+path, rd)
+	req, err := http.NewRequest(method, s.URL+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,35 +81,6 @@ func (r reply) must(t *testing.T, status int) reply {
 		t.Fatalf("status %d, want %d; body %s", r.status, status, r.raw)
 	}
 	return r
-}
-
-// put stores a group in tenant as the app would, returning its id.
-func (s *testServer) put(t testing.TB, tenant string, g group.Group) string {
-	t.Helper()
-	var id string
-	err := s.store.Update(context.Background(), tenant, func(tx scimx.Tx) error {
-		rec, err := tx.Create(g)
-		id = rec.ID
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-// stored reads a group of tenant with its members.
-func (s *testServer) stored(t testing.TB, tenant, id string) scimx.Record {
-	t.Helper()
-	var rec scimx.Record
-	err := s.store.View(context.Background(), tenant, func(tx scimx.Tx) (err error) {
-		rec, err = tx.Group(id, true)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rec
 }
 
 func appGroup(name string, members ...string) group.Group {

@@ -23,7 +23,7 @@ type isoGroup struct {
 
 func isoSnapshot(t *testing.T, s *testServer, tenant, id string) isoGroup {
 	t.Helper()
-	rec := s.stored(t, tenant, id)
+	rec := s.Group(tenant, id)
 	return isoGroup{Name: rec.Name, ExternalID: rec.ExternalID, Type: rec.Type, Origin: rec.Origin.String(),
 		Members: rec.Members.Slice(), Version: rec.Version}
 }
@@ -42,11 +42,11 @@ func TestR16TenantIsolation(t *testing.T) {
 	s := newServer(t, scimx.Options{})
 	a := &tenant{name: "a", token: tokenA, finName: "Finance A", finExt: "okta-fin-a", member: "a1"}
 	b := &tenant{name: "b", token: tokenB, finName: "Finance B", finExt: "okta-fin-b", member: "b1"}
-	a.lead = s.put(t, "a", appGroup("Leadership", "a1", "a2"))
-	b.lead = s.put(t, "b", appGroup("Leadership", "b1"))
-	a.fin = s.put(t, "a", group.Group{Name: a.finName, ExternalID: a.finExt, Origin: origin.Source,
+	a.lead = s.Put("a", appGroup("Leadership", "a1", "a2"))
+	b.lead = s.Put("b", appGroup("Leadership", "b1"))
+	a.fin = s.Put("a", group.Group{Name: a.finName, ExternalID: a.finExt, Origin: origin.Source,
 		Type: scimx.DefaultType, Members: group.NewMembers("a5")})
-	b.fin = s.put(t, "b", group.Group{Name: b.finName, ExternalID: b.finExt, Origin: origin.Source,
+	b.fin = s.Put("b", group.Group{Name: b.finName, ExternalID: b.finExt, Origin: origin.Source,
 		Type: scimx.DefaultType, Members: group.NewMembers("b5")})
 
 	type row struct {
@@ -158,7 +158,7 @@ func TestR16TenantIsolation(t *testing.T) {
 	// would tell that the name exists there.
 	t.Run("R16/rename-to-other-tenant-name", func(t *testing.T) {
 		authB := []string{"Authorization", "Bearer " + tokenB}
-		payroll := s.put(t, "a", appGroup("Payroll", "a9"))
+		payroll := s.Put("a", appGroup("Payroll", "a9"))
 		before := isoSnapshot(t, s, "a", payroll)
 		wire204(t, s.do(t, "PATCH", "/Groups/"+b.fin, wirePatch(`{"op":"replace","path":"displayName","value":"Payroll"}`), authB...))
 		wireCheck(t, s, "/Groups/"+b.fin, wireState{DisplayName: "Payroll", ExternalID: b.finExt, Members: []string{"b5"},
@@ -168,7 +168,7 @@ func TestR16TenantIsolation(t *testing.T) {
 		if d := cmp.Diff(before, isoSnapshot(t, s, "a", payroll)); d != "" {
 			t.Errorf("b's renames changed a's group (-before +after):\n%s", d)
 		}
-		_ = s.store.Update(context.Background(), "a", func(tx scimx.Tx) error { return tx.Delete(payroll) })
+		_ = s.Store.Update(context.Background(), "a", func(tx scimx.Tx) error { return tx.Delete(payroll) })
 	})
 
 	// A POST of a name only the other tenant holds creates a new group

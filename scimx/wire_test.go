@@ -153,7 +153,7 @@ func TestWireOktaCatalogApp(t *testing.T) {
 	s := newServer(t, scimx.Options{})
 	var app []string
 	for _, name := range []string{"Admins", "Design", "Marketing", "Sales Ops", "Support"} {
-		app = append(app, s.put(t, "a", appGroup(name, "u9")))
+		app = append(app, s.Put("a", appGroup(name, "u9")))
 	}
 	slices.Sort(app)
 
@@ -356,7 +356,7 @@ func TestWireEntraID(t *testing.T) {
 		t.Run(e.name, func(t *testing.T) {
 			t.Log(e.reason)
 			s := newServer(t, scimx.Options{})
-			other := s.put(t, "a", appGroup("Entra Group Two", "u1"))
+			other := s.Put("a", appGroup("Entra Group Two", "u1"))
 			u := func(path string, query ...string) string {
 				if e.flag {
 					query = append([]string{"aadOptscim062020"}, query...)
@@ -459,9 +459,9 @@ func TestWireEntraID(t *testing.T) {
 // is the form with + for spaces and raw quotes, which must work.
 func TestWireEntraUnencodedFilter(t *testing.T) {
 	s := newServer(t, scimx.Options{})
-	id := s.put(t, "a", appGroup("Entra Group", "u1"))
+	id := s.Put("a", appGroup("Entra Group", "u1"))
 
-	raw := s.URL + `/scim/v2/Groups?excludedAttributes=members&filter=displayName eq "Entra Group"`
+	raw := s.URL + `/Groups?excludedAttributes=members&filter=displayName eq "Entra Group"`
 	req, err := http.NewRequest("GET", raw, nil)
 	if err != nil {
 		t.Logf("Go's client refuses the raw URL: %v", err)
@@ -505,7 +505,7 @@ func TestWireEntraUnencodedFilter(t *testing.T) {
 
 func TestWireJumpCloudTakesOverAppGroup(t *testing.T) {
 	s := newServer(t, scimx.Options{})
-	id := s.put(t, "a", appGroup("Design", "u7", "u8"))
+	id := s.Put("a", appGroup("Design", "u7", "u8"))
 	path := "/Groups/" + id
 	wireCheck(t, s, path, wireState{DisplayName: "Design", Members: []string{"u7", "u8"}, GroupType: "Teams", Origin: "target"})
 
@@ -542,7 +542,7 @@ func TestWireJumpCloudTakesOverAppGroup(t *testing.T) {
 	wireCheck(t, s, path, want)
 
 	// R2: an associating POST without members empties the group.
-	research := s.put(t, "a", appGroup("Research", "u7"))
+	research := s.Put("a", appGroup("Research", "u7"))
 	r = s.do(t, "POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Research"}`).must(t, http.StatusCreated)
 	if r.body["id"] != research {
 		t.Fatalf("POST of the app group's name answered id %v, want %s", r.body["id"], research)
@@ -554,7 +554,7 @@ func TestWireJumpCloudTakesOverAppGroup(t *testing.T) {
 // push: the unchanged name is no rename (R7), so the push goes through.
 func TestWireOktaPushToAppGroup(t *testing.T) {
 	s := newServer(t, scimx.Options{})
-	id := s.put(t, "a", appGroup("Leadership", "u7"))
+	id := s.Put("a", appGroup("Leadership", "u7"))
 	p := wireList(t, s.do(t, "GET", "/Groups?filter=displayName%20eq%20%22Leadership%22&startIndex=1&count=100", "", okta...))
 	if !slices.Equal(p.ids, []string{id}) {
 		t.Fatalf("lookup found %v, want [%s]", p.ids, id)
@@ -596,8 +596,8 @@ func TestWireAuthentik(t *testing.T) {
 
 	// Two groups of the name: 409, then the lookup finds both and
 	// authentik links to the first.
-	ops1 := s.put(t, "a", appGroup("Ops", "u7"))
-	ops2 := s.put(t, "a", appGroup("Ops", "u8"))
+	ops1 := s.Put("a", appGroup("Ops", "u7"))
+	ops2 := s.Put("a", appGroup("Ops", "u8"))
 	wireSCIMError(t, s.do(t, "POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],
 		"displayName":"Ops","externalId":"ak-ops","members":[{"value":"u1"}]}`), http.StatusConflict, "uniqueness")
 	p := wireList(t, s.do(t, "GET", "/Groups?filter="+url.QueryEscape(`displayName eq "Ops"`), ""))
@@ -607,13 +607,13 @@ func TestWireAuthentik(t *testing.T) {
 		t.Fatalf("lookup of Ops (-want +got):\n%s", d)
 	}
 	for _, gid := range []string{ops1, ops2} {
-		rec := s.stored(t, "a", gid)
+		rec := s.Group("a", gid)
 		if rec.ExternalID != "" || rec.Members.Len() != 1 {
 			t.Errorf("refused POST changed group %s: externalId %q members %v", gid, rec.ExternalID, rec.Members.Slice())
 		}
 	}
 	first := p.ids[0]
-	firstMember := s.stored(t, "a", first).Members.Slice()[0]
+	firstMember := s.Group("a", first).Members.Slice()[0]
 	path := "/Groups/" + first
 	wire204(t, s.do(t, "PATCH", path, wirePatch(
 		`{"op":"add","path":"members","value":[{"value":"u1"}]}`,
@@ -623,7 +623,7 @@ func TestWireAuthentik(t *testing.T) {
 
 	// One group of the name linked to another externalId: 409, and the
 	// lookup finds it.
-	infra := s.put(t, "a", group.Group{Name: "Infra", ExternalID: "okta-infra", Origin: origin.Source,
+	infra := s.Put("a", group.Group{Name: "Infra", ExternalID: "okta-infra", Origin: origin.Source,
 		Type: scimx.DefaultType, Members: group.NewMembers("u5")})
 	wireSCIMError(t, s.do(t, "POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],
 		"displayName":"Infra","externalId":"ak-infra","members":[{"value":"u1"}]}`), http.StatusConflict, "uniqueness")
@@ -641,7 +641,7 @@ func TestWireAuthentik(t *testing.T) {
 
 func TestWireOneLogin(t *testing.T) {
 	s := newServer(t, scimx.Options{})
-	app := s.put(t, "a", appGroup("Finance", "u1"))
+	app := s.Put("a", appGroup("Finance", "u1"))
 	r := s.do(t, "POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],
 		"displayName":"Engineering","members":[{"value":"u1"}]}`).must(t, http.StatusCreated)
 	id, _ := r.body["id"].(string)
@@ -681,7 +681,7 @@ func TestWireOneLogin(t *testing.T) {
 // may be ids of groups of the same tenant, which come back as type Group.
 func TestWireMemberShapes(t *testing.T) {
 	s := newServer(t, scimx.Options{})
-	child := s.put(t, "a", appGroup("Child", "u9"))
+	child := s.Put("a", appGroup("Child", "u9"))
 
 	type member struct{ Value, Type string }
 	members := func(t *testing.T, r reply) []member {
@@ -712,7 +712,7 @@ func TestWireMemberShapes(t *testing.T) {
 	}
 
 	// PATCH adds with every decoration, including a stray displayName.
-	other := s.put(t, "a", appGroup("Other"))
+	other := s.Put("a", appGroup("Other"))
 	wire204(t, s.do(t, "PATCH", path, wirePatch(
 		`{"op":"add","path":"members","value":[{"value":"u3","display":null,"$ref":null,"type":"User","displayName":"stray"}]}`,
 		`{"op":"Add","path":"members","value":{"value":"`+other+`","$ref":null}}`,
@@ -759,7 +759,7 @@ func TestWireFilterValueEscapes(t *testing.T) {
 	s := newServer(t, scimx.Options{})
 	ids := map[string]string{}
 	for _, name := range []string{"R&D", `Say "hi"`, `back\slash`, "Ünïcødé", "<b>"} {
-		ids[name] = s.put(t, "a", appGroup(name, "u&1", `u"2`))
+		ids[name] = s.Put("a", appGroup(name, "u&1", `u"2`))
 	}
 	for _, r := range []struct {
 		name, reason string

@@ -31,7 +31,7 @@ import (
 	"time"
 
 	"github.com/groupsync/groupsync/examples/internal/database"
-	"github.com/groupsync/groupsync/scimx"
+	"github.com/groupsync/groupsync/scimx/scimclient"
 	groupsync "github.com/groupsync/groupsync/sync"
 	"github.com/groupsync/groupsync/sync/sqlstore"
 )
@@ -127,7 +127,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
-	client, err := scimx.NewClient(o.target, scimx.ClientOptions{Auth: scimx.Bearer(o.token)})
+	client, err := scimclient.New(o.target, scimclient.Options{Auth: scimclient.Bearer(o.token)})
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,7 @@
 // started in-process on a loopback port: SCIM 2.0 under /scim/v2, and a JSON
 // admin API under /admin that stands in for the app's own UI (Settings >
 // People > Manage groups). Okta is a [groupsync.Applier] pushing through a
-// [scimx.Client], with a [groupsync.MemStore] for its links and statuses.
+// [scimclient.Client], with a [groupsync.MemStore] for its links and statuses.
 //
 // Each step of the article prints what the admin does, the plan Okta makes,
 // every SCIM write that goes over the wire, what the push did, and what the
@@ -49,6 +49,7 @@ import (
 	"github.com/groupsync/groupsync/group"
 	"github.com/groupsync/groupsync/origin"
 	"github.com/groupsync/groupsync/scimx"
+	"github.com/groupsync/groupsync/scimx/scimclient"
 	groupsync "github.com/groupsync/groupsync/sync"
 )
 
@@ -66,7 +67,7 @@ const usage = `usage: walkthrough [-h]
 
 Walkthrough retells the help article "push groups from Okta to 15Five" over
 HTTP: 15Five is the demo app on a loopback port, Okta a sync.Applier pushing
-through a scimx.Client. It takes no arguments.
+through a scimclient.Client. It takes no arguments.
 `
 
 // The app's credentials: Okta's bearer token (one tenant), and a wrong one.
@@ -122,7 +123,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 		{"A target that keeps failing: force sync does not resolve the delay", w.keepsFailing},
 	}
 	w.out.printf("15Five is the demo app on loopback: SCIM at /scim/v2, its Manage groups page\n")
-	w.out.printf("at /admin/groups. Okta is a sync.Applier pushing through a scimx.Client.\n")
+	w.out.printf("at /admin/groups. Okta is a sync.Applier pushing through a scimclient.Client.\n")
 	for i, s := range steps {
 		if i > 0 {
 			clk.tick()
@@ -219,10 +220,10 @@ func startApp(ctx context.Context, clk *clock, stdout io.Writer) (*walk, func() 
 }
 
 // client returns a SCIM client of the app with that bearer token.
-func (w *walk) client(tok string) (*scimx.Client, error) {
-	return scimx.NewClient(w.base+"/scim/v2", scimx.ClientOptions{
+func (w *walk) client(tok string) (*scimclient.Client, error) {
+	return scimclient.New(w.base+"/scim/v2", scimclient.Options{
 		HTTPClient:   w.http,
-		Auth:         scimx.Bearer(tok),
+		Auth:         scimclient.Bearer(tok),
 		Timeout:      requestTimeout,
 		MaxRetryWait: maxRetryWait,
 	})
@@ -246,7 +247,7 @@ func (w *walk) connected() error {
 
 	w.out.printf("In Okta, SCIM provisioning is enabled with the app's SCIM base URL (the app on\n")
 	w.out.printf("loopback, /scim/v2) and its bearer token. Okta tests the connection:\n")
-	okta := w.okta.Target.(*scimx.Client)
+	okta := w.okta.Target.(*scimclient.Client)
 	if err := okta.Check(w.ctx); err != nil {
 		return fmt.Errorf("the app does not answer Okta: %w", err)
 	}
@@ -258,7 +259,7 @@ func (w *walk) connected() error {
 		return err
 	}
 	checkErr := wrong.Check(w.ctx)
-	var he *scimx.HTTPError
+	var he *scimclient.HTTPError
 	if !errors.Is(checkErr, groupsync.ErrNotConnected) || !errors.As(checkErr, &he) || he.Status != http.StatusUnauthorized {
 		return fmt.Errorf("check with a wrong token: got %v, want a 401 wrapping ErrNotConnected", checkErr)
 	}

@@ -1,6 +1,9 @@
-// Package scimxtest checks implementations of [scimx.Store], the way
-// testing/fstest checks file systems: [TestStore] runs the behaviour every
-// store must have, for the in-memory store and the durable ones alike.
+// Package scimxtest implements support for testing with scimx, in the manner
+// of testing/fstest and net/http/httptest: [TestStore] checks that an
+// implementation of [scimx.Store] has the behaviour every store must have,
+// for the in-memory store and the durable ones alike, and [Server] serves an
+// app built with scimx over HTTP in-process, as the target that tests of a
+// SCIM client push to.
 package scimxtest
 
 import (

@@ -1,4 +1,4 @@
-package scimx_test
+package scimclient_test
 
 import (
 	"bytes"
@@ -20,6 +20,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/groupsync/groupsync/scimx"
+	"github.com/groupsync/groupsync/scimx/scimclient"
+	"github.com/groupsync/groupsync/scimx/scimxtest"
 	groupsync "github.com/groupsync/groupsync/sync"
 )
 
@@ -35,7 +37,7 @@ import (
 
 // fltServer is the real scimx server (tenant a) behind a fault injector.
 type fltServer struct {
-	real *testServer // for put and stored
+	real *scimxtest.Server // for put and stored
 	base string      // the SCIM base URL the client uses
 
 	mu     sync.Mutex
@@ -51,7 +53,7 @@ type fltInject func(w http.ResponseWriter, r *http.Request, key string, nth int)
 
 func newFltServer(t *testing.T, inject fltInject) *fltServer {
 	t.Helper()
-	f := &fltServer{real: newServer(t, scimx.Options{}), counts: map[string]int{}, inject: inject}
+	f := &fltServer{real: newServer(t), counts: map[string]int{}, inject: inject}
 	ts := httptest.NewServer(f)
 	t.Cleanup(ts.Close)
 	f.base = ts.URL + "/scim/v2"
@@ -85,7 +87,7 @@ func (f *fltServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if inject != nil && inject(w, r, key, nth) {
 		return
 	}
-	f.real.Config.Handler.ServeHTTP(w, r)
+	f.real.Handler.ServeHTTP(w, r)
 }
 
 // setInject replaces the injector and forgets the counts.
@@ -103,13 +105,13 @@ func (f *fltServer) count(key string) int {
 }
 
 // client returns a client of tenant a with opts; a zero Timeout becomes 5 s.
-func (f *fltServer) client(t *testing.T, opts scimx.ClientOptions) *scimx.Client {
+func (f *fltServer) client(t *testing.T, opts scimclient.Options) *scimclient.Client {
 	t.Helper()
-	opts.Auth = scimx.Bearer(tokenA)
+	opts.Auth = scimclient.Bearer(tokenA)
 	if opts.Timeout == 0 {
 		opts.Timeout = 5 * time.Second
 	}
-	c, err := scimx.NewClient(f.base, opts)
+	c, err := scimclient.New(f.base, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +149,7 @@ func fltStall(r *http.Request) {
 
 // fltApply lets the real server apply the request, throwing its answer away.
 func (f *fltServer) fltApply(r *http.Request) {
-	f.real.Config.Handler.ServeHTTP(httptest.NewRecorder(), r)
+	f.real.Handler.ServeHTTP(httptest.NewRecorder(), r)
 }
 
 // R15: a 429 is waited out for as long as its Retry-After says, in seconds
@@ -172,7 +174,7 @@ func TestR15FaultRetryAfter(t *testing.T) {
 				}
 				return false
 			})
-			c := f.client(t, scimx.ClientOptions{})
+			c := f.client(t, scimclient.Options{})
 			start := time.Now()
 			err := c.Check(context.Background())
 			elapsed := time.Since(start)
@@ -200,7 +202,7 @@ func TestR15FaultTransientStatusesRetried(t *testing.T) {
 				times []time.Time
 			)
 			f := newFltServer(t, nil)
-			id := f.real.put(t, "a", appGroup("Eng", "u1"))
+			id := f.real.Put("a", appGroup("Eng", "u1"))
 			f.setInject(func(w http.ResponseWriter, r *http.Request, key string, nth int) bool {
 				if key != "PATCH /Groups/"+id {
 					return false
@@ -214,14 +216,14 @@ func TestR15FaultTransientStatusesRetried(t *testing.T) {
 				}
 				return false
 			})
-			c := f.client(t, scimx.ClientOptions{})
+			c := f.client(t, scimclient.Options{})
 			if err := c.Update(context.Background(), id, groupsync.Change{Add: []string{"u2"}}); err != nil {
 				t.Fatalf("Update: %v, want success on the third attempt", err)
 			}
 			if got := f.count("PATCH /Groups/" + id); got != 3 {
 				t.Errorf("got %d attempts, want 3", got)
 			}
-			if d := cmp.Diff([]string{"u1", "u2"}, f.real.stored(t, "a", id).Members.Slice()); d != "" {
+			if d := cmp.Diff([]string{"u1", "u2"}, f.real.Group("a", id).Members.Slice()); d != "" {
 				t.Errorf("members (-want +got):\n%s", d)
 			}
 			mu.Lock()
@@ -253,7 +255,7 @@ func TestR15FaultPermanentStatusesNotRetried(t *testing.T) {
 		t.Run(fmt.Sprintf("R15 %d", tt.status), func(t *testing.T) {
 			t.Parallel()
 			f := newFltServer(t, nil)
-			id := f.real.put(t, "a", appGroup("Eng", "u1"))
+			id := f.real.Put("a", appGroup("Eng", "u1"))
 			f.setInject(func(w http.ResponseWriter, r *http.Request, key string, nth int) bool {
 				if key == "PATCH /Groups/"+id {
 					fltFail(w, tt.status, "Retry-After", "1")
@@ -261,13 +263,13 @@ func TestR15FaultPermanentStatusesNotRetried(t *testing.T) {
 				}
 				return false
 			})
-			c := f.client(t, scimx.ClientOptions{})
+			c := f.client(t, scimclient.Options{})
 			start := time.Now()
 			err := c.Update(context.Background(), id, groupsync.Change{Name: "Engineering"})
 			if elapsed := time.Since(start); elapsed > 900*time.Millisecond {
 				t.Errorf("Update took %v, want no wait (%s)", elapsed, tt.reason)
 			}
-			var he *scimx.HTTPError
+			var he *scimclient.HTTPError
 			if !errors.As(err, &he) || he.Status != tt.status {
 				t.Fatalf("Update = %v, want an *HTTPError with status %d", err, tt.status)
 			}
@@ -298,7 +300,7 @@ func TestR15FaultDroppedConnection(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFltServer(t, nil)
-			id := f.real.put(t, "a", appGroup("Eng", "u1"))
+			id := f.real.Put("a", appGroup("Eng", "u1"))
 			drop := func(w http.ResponseWriter, r *http.Request, key string, nth int) bool {
 				if nth != 1 || (key != "PATCH /Groups/"+id && key != "POST /Groups Ops") {
 					return false
@@ -310,7 +312,7 @@ func TestR15FaultDroppedConnection(t *testing.T) {
 				return true
 			}
 			f.setInject(drop)
-			c := f.client(t, scimx.ClientOptions{})
+			c := f.client(t, scimclient.Options{})
 			ctx := context.Background()
 
 			if err := c.Update(ctx, id, groupsync.Change{Add: []string{"u2"}}); err != nil {
@@ -319,7 +321,7 @@ func TestR15FaultDroppedConnection(t *testing.T) {
 			if got := f.count("PATCH /Groups/" + id); got != 2 {
 				t.Errorf("got %d PATCH attempts, want 2", got)
 			}
-			if d := cmp.Diff([]string{"u1", "u2"}, f.real.stored(t, "a", id).Members.Slice()); d != "" {
+			if d := cmp.Diff([]string{"u1", "u2"}, f.real.Group("a", id).Members.Slice()); d != "" {
 				t.Errorf("members (-want +got):\n%s", d)
 			}
 
@@ -330,9 +332,11 @@ func TestR15FaultDroppedConnection(t *testing.T) {
 			if got := f.count("POST /Groups Ops"); got != 2 {
 				t.Errorf("got %d POST attempts, want 2", got)
 			}
-			found, err := c.FindByName(ctx, "Ops")
-			if err != nil {
-				t.Fatal(err)
+			var found []scimx.Record
+			for _, rec := range f.real.Groups("a") {
+				if rec.Name == "Ops" {
+					found = append(found, rec)
+				}
 			}
 			if len(found) != 1 || found[0].ID != g.ID || found[0].ExternalID != "00g9" {
 				t.Errorf("groups named Ops: %+v, want exactly the created one, %s", found, g.ID)
@@ -348,7 +352,7 @@ func TestR15FaultStallPastTimeout(t *testing.T) {
 	t.Run("R15 one stall", func(t *testing.T) {
 		t.Parallel()
 		f := newFltServer(t, nil)
-		id := f.real.put(t, "a", appGroup("Eng", "u1"))
+		id := f.real.Put("a", appGroup("Eng", "u1"))
 		f.setInject(func(w http.ResponseWriter, r *http.Request, key string, nth int) bool {
 			if key == "GET /Groups/"+id && nth == 1 {
 				fltStall(r)
@@ -356,7 +360,7 @@ func TestR15FaultStallPastTimeout(t *testing.T) {
 			}
 			return false
 		})
-		c := f.client(t, scimx.ClientOptions{Timeout: 200 * time.Millisecond})
+		c := f.client(t, scimclient.Options{Timeout: 200 * time.Millisecond})
 		start := time.Now()
 		g, err := c.Get(context.Background(), id)
 		if err != nil {
@@ -375,7 +379,7 @@ func TestR15FaultStallPastTimeout(t *testing.T) {
 	t.Run("R15 every attempt stalls", func(t *testing.T) {
 		t.Parallel()
 		f := newFltServer(t, nil)
-		id := f.real.put(t, "a", appGroup("Eng", "u1"))
+		id := f.real.Put("a", appGroup("Eng", "u1"))
 		f.setInject(func(w http.ResponseWriter, r *http.Request, key string, nth int) bool {
 			if key == "GET /Groups/"+id {
 				fltStall(r)
@@ -384,7 +388,7 @@ func TestR15FaultStallPastTimeout(t *testing.T) {
 			return false
 		})
 		const timeout, maxWait = 200 * time.Millisecond, time.Second
-		c := f.client(t, scimx.ClientOptions{Timeout: timeout, MaxRetryWait: maxWait})
+		c := f.client(t, scimclient.Options{Timeout: timeout, MaxRetryWait: maxWait})
 		start := time.Now()
 		_, err := c.Get(context.Background(), id)
 		elapsed := time.Since(start)
@@ -411,13 +415,13 @@ func TestR15FaultRetryAfterBeyondMaxRetryWait(t *testing.T) {
 		}
 		return false
 	})
-	c := f.client(t, scimx.ClientOptions{MaxRetryWait: 2 * time.Second})
+	c := f.client(t, scimclient.Options{MaxRetryWait: 2 * time.Second})
 	start := time.Now()
 	err := c.Check(context.Background())
 	if elapsed := time.Since(start); elapsed > time.Second {
 		t.Errorf("Check took %v, want it to give up at once", elapsed)
 	}
-	var he *scimx.HTTPError
+	var he *scimclient.HTTPError
 	if !errors.As(err, &he) || he.Status != http.StatusTooManyRequests {
 		t.Fatalf("Check = %v, want it to wrap the 429", err)
 	}
@@ -454,7 +458,7 @@ func TestR15FaultContextEndsBackoffWait(t *testing.T) {
 				fltFail(w, http.StatusServiceUnavailable, "Retry-After", "5")
 				return true
 			})
-			c := f.client(t, scimx.ClientOptions{})
+			c := f.client(t, scimclient.Options{})
 			ctx, cancel := tt.ctx()
 			defer cancel()
 			start := time.Now()
@@ -489,7 +493,7 @@ func TestR15FaultUntrustedCertificateNotRetried(t *testing.T) {
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
 	// The default client trusts no test certificate.
-	c, err := scimx.NewClient(ts.URL, scimx.ClientOptions{Auth: scimx.Bearer(tokenA), MaxRetryWait: 3 * time.Second,
+	c, err := scimclient.New(ts.URL, scimclient.Options{Auth: scimclient.Bearer(tokenA), MaxRetryWait: 3 * time.Second,
 		HTTPClient: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{}}}})
 	if err != nil {
 		t.Fatal(err)
@@ -515,7 +519,7 @@ func TestR15FaultUntrustedCertificateNotRetried(t *testing.T) {
 // server converges, so that planning again gives no operations.
 func TestR15FaultSyncRunIsolatesFailuresAndConverges(t *testing.T) {
 	f := newFltServer(t, nil)
-	c := f.client(t, scimx.ClientOptions{MaxRetryWait: 5 * time.Second})
+	c := f.client(t, scimclient.Options{MaxRetryWait: 5 * time.Second})
 	store := &groupsync.MemStore{}
 	a := &groupsync.Applier{Target: c, Store: store, Concurrency: 4}
 	ctx := context.Background()
@@ -581,7 +585,7 @@ func TestR15FaultSyncRunIsolatesFailuresAndConverges(t *testing.T) {
 	var failed []string
 	for _, ge := range fltGroupErrors(err) {
 		failed = append(failed, ge.SourceID+" "+ge.Op)
-		var he *scimx.HTTPError
+		var he *scimclient.HTTPError
 		if !errors.As(ge, &he) || he.Status != http.StatusForbidden {
 			t.Errorf("group error %v, want it to wrap the 403", ge)
 		}
@@ -667,7 +671,7 @@ func fltOutcomes(statuses []groupsync.Status) map[string]groupsync.Outcome {
 func fltServerMembers(t *testing.T, f *fltServer) map[string][]string {
 	t.Helper()
 	ctx := context.Background()
-	c := f.real.client(t, tokenA)
+	c := client(t, f.real, tokenA)
 	list, err := c.List(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -677,7 +681,7 @@ func fltServerMembers(t *testing.T, f *fltServer) map[string][]string {
 		if _, dup := out[g.Name]; dup {
 			t.Errorf("two groups named %q on the server", g.Name)
 		}
-		out[g.Name] = f.real.stored(t, "a", g.ID).Members.Slice()
+		out[g.Name] = f.real.Group("a", g.ID).Members.Slice()
 	}
 	return out
 }
@@ -689,7 +693,7 @@ func TestFaultRequestsPerSecond(t *testing.T) {
 		t.Run(fmt.Sprintf("concurrent %v", concurrent), func(t *testing.T) {
 			t.Parallel()
 			f := newFltServer(t, nil)
-			c := f.client(t, scimx.ClientOptions{RequestsPerSecond: 20})
+			c := f.client(t, scimclient.Options{RequestsPerSecond: 20})
 			ctx := context.Background()
 			start := time.Now()
 			var wg sync.WaitGroup

@@ -1,4 +1,19 @@
-package scimx
+// Package scimclient pushes groups to any SCIM 2.0 app: its [Client] is a
+// [groupsync.Target], which a [groupsync.Applier] pushes through.
+//
+//	client, err := scimclient.New("https://app.example.com/scim/v2", scimclient.Options{
+//		Auth: scimclient.Bearer(token),
+//	})
+//
+// The client speaks to any server, not only to apps built with this module:
+// it copes with the habits of real servers (WIRE.md, "Servers a pushing
+// client meets"), makes the connection check of R1 before a push, retries
+// transient failures as R15 says, and maps SCIM answers to the errors of
+// package sync. It imports nothing of the SCIM server library.
+//
+// This package imports the standard library's sync as well, so it imports
+// github.com/groupsync/groupsync/sync as groupsync.
+package scimclient
 
 import (
 	"bytes"
@@ -24,8 +39,8 @@ import (
 	groupsync "github.com/groupsync/groupsync/sync"
 )
 
-// ClientOptions configure a [Client]. The zero value is usable but for Auth.
-type ClientOptions struct {
+// Options configure a [Client]. The zero value is usable but for Auth.
+type Options struct {
 	// HTTPClient sends the requests, so OAuth2, mTLS and proxies work; nil
 	// means http.DefaultClient.
 	HTTPClient *http.Client
@@ -49,7 +64,15 @@ type ClientOptions struct {
 // checkRetryWait bounds the retries of the connection check.
 const checkRetryWait = 10 * time.Second
 
-// Credentials authenticate a request.
+// The SCIM schemas the client writes and reads.
+const (
+	groupSchema   = "urn:ietf:params:scim:schemas:core:2.0:Group"
+	patchOpSchema = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+	listSchema    = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+)
+
+// Credentials authenticate a request: they set its Authorization header, or
+// another one.
 type Credentials func(*http.Request)
 
 // Bearer authenticates with "Authorization: Bearer token".
@@ -75,24 +98,22 @@ func Header(name, value string) Credentials {
 // SCIM answers to the sync package's errors. It is safe for concurrent use.
 type Client struct {
 	base string
-	opts ClientOptions
+	opts Options
 
 	limiter limiter
 	spc     gosync.Once
 	patchOK bool // the server supports PATCH; read from ServiceProviderConfig
-
-	usersMu gosync.Mutex
-	users   map[string]string // userName -> id, for ResolveUsers
 }
 
 var _ groupsync.Target = (*Client)(nil)
 
-// NewClient returns a client of the SCIM service at baseURL, such as
-// "https://app.example.com/scim/v2".
-func NewClient(baseURL string, opts ClientOptions) (*Client, error) {
+// New returns a client of the SCIM service at baseURL, such as
+// "https://app.example.com/scim/v2". A baseURL that is not an absolute
+// http or https URL is an error wrapping [groupsync.ErrNotConnected].
+func New(baseURL string, opts Options) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("scimx: base URL %q is not an http(s) URL: %w", baseURL, groupsync.ErrNotConnected)
+		return nil, fmt.Errorf("scimclient: base URL %q is not an http(s) URL: %w", baseURL, groupsync.ErrNotConnected)
 	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = http.DefaultClient
@@ -106,7 +127,7 @@ func NewClient(baseURL string, opts ClientOptions) (*Client, error) {
 	if opts.PageSize <= 0 {
 		opts.PageSize = 100
 	}
-	c := &Client{base: strings.TrimRight(baseURL, "/"), opts: opts, users: map[string]string{}}
+	c := &Client{base: strings.TrimRight(baseURL, "/"), opts: opts}
 	c.limiter.every = rateInterval(opts.RequestsPerSecond)
 	return c, nil
 }
@@ -168,15 +189,15 @@ func (c *Client) Get(ctx context.Context, id string) (groupsync.TargetGroup, err
 	return g.target(true), nil
 }
 
-// FindByName returns the groups named exactly name: it asks the server's
+// findByName returns the groups named exactly name: it asks the server's
 // displayName filter and keeps the byte-equal results, whatever the filter
 // does with case (R5).
-func (c *Client) FindByName(ctx context.Context, name string) ([]groupsync.TargetGroup, error) {
+func (c *Client) findByName(ctx context.Context, name string) ([]groupsync.TargetGroup, error) {
 	return c.find(ctx, "displayName", name, func(g resource) bool { return g.DisplayName == name })
 }
 
-// FindByExternalID returns the groups whose externalId is id.
-func (c *Client) FindByExternalID(ctx context.Context, id string) ([]groupsync.TargetGroup, error) {
+// findByExternalID returns the groups whose externalId is id.
+func (c *Client) findByExternalID(ctx context.Context, id string) ([]groupsync.TargetGroup, error) {
 	return c.find(ctx, "externalId", id, func(g resource) bool { return g.ExternalID == id })
 }
 
@@ -205,7 +226,7 @@ func (c *Client) find(ctx context.Context, attr, value string, keep func(resourc
 // [groupsync.ErrMemberRefused].
 func (c *Client) Create(ctx context.Context, ch groupsync.Change) (groupsync.TargetGroup, error) {
 	body := map[string]any{
-		"schemas":     []string{GroupSchema},
+		"schemas":     []string{groupSchema},
 		"displayName": ch.Name,
 		"members":     memberObjects(ch.Add),
 	}
@@ -221,7 +242,7 @@ func (c *Client) Create(ctx context.Context, ch groupsync.Change) (groupsync.Tar
 		return groupsync.TargetGroup{}, memberRefusal(err, len(ch.Add))
 	case g.ID == "":
 		// No body: find what was created by its externalId.
-		found, err := c.FindByExternalID(ctx, ch.ExternalID)
+		found, err := c.findByExternalID(ctx, ch.ExternalID)
 		if err != nil || len(found) != 1 {
 			return groupsync.TargetGroup{}, fmt.Errorf("create group %q: the server answered without the group, and its externalId finds %d: %v", ch.Name, len(found), err)
 		}
@@ -238,7 +259,7 @@ func (c *Client) Create(ctx context.Context, ch groupsync.Change) (groupsync.Tar
 // takeOver resolves a 409 on create by linking to the group of that exact
 // name (R5, R14).
 func (c *Client) takeOver(ctx context.Context, ch groupsync.Change) (groupsync.TargetGroup, error) {
-	same, err := c.FindByName(ctx, ch.Name)
+	same, err := c.findByName(ctx, ch.Name)
 	if err != nil {
 		return groupsync.TargetGroup{}, err
 	}
@@ -322,7 +343,7 @@ func (c *Client) put(ctx context.Context, id string, ch groupsync.Change) error 
 
 // replace PUTs a group whole.
 func (c *Client) replace(ctx context.Context, id, externalID, name string, members []string) error {
-	body := map[string]any{"schemas": []string{GroupSchema}, "id": id, "displayName": name,
+	body := map[string]any{"schemas": []string{groupSchema}, "id": id, "displayName": name,
 		"members": memberObjects(members)}
 	if externalID != "" {
 		body["externalId"] = externalID
@@ -337,46 +358,40 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 
 // ResolveUsers maps user names to the target's user ids, by
 // GET /Users?filter=userName eq "…", for sources that do not know the ids.
-// Found users are cached; names the target does not know are left out and
-// asked again next time.
+// It asks once per distinct name and keeps nothing between calls: users are
+// provisioned, renamed and deleted on the target, and a run's answers are
+// the caller's to keep. Names the target does not know are left out.
+// userName compares without case (RFC 7643, section 4.1.1).
 func (c *Client) ResolveUsers(ctx context.Context, userNames []string) (map[string]string, error) {
 	out := make(map[string]string, len(userNames))
+	asked := make(map[string]bool, len(userNames))
 	for _, name := range userNames {
-		c.usersMu.Lock()
-		id, ok := c.users[name]
-		c.usersMu.Unlock()
-		if !ok {
-			q := url.Values{"filter": {"userName eq " + quote(name)}, "attributes": {"id,userName"}}
-			var lr struct {
-				Resources []struct {
-					ID       string `json:"id"`
-					UserName string `json:"userName"`
-				} `json:"Resources"`
-			}
-			if err := c.do(ctx, http.MethodGet, "/Users?"+q.Encode(), nil, &lr); err != nil {
-				return nil, fmt.Errorf("resolve user %q: %w", name, err)
-			}
-			for _, u := range lr.Resources {
-				if strings.EqualFold(u.UserName, name) { // userName is case-insensitive (RFC 7643)
-					id = u.ID
-					break
-				}
-			}
-			if id != "" { // a user not there yet may be provisioned later
-				c.usersMu.Lock()
-				c.users[name] = id
-				c.usersMu.Unlock()
-			}
+		if asked[name] {
+			continue
 		}
-		if id != "" {
-			out[name] = id
+		asked[name] = true
+		q := url.Values{"filter": {"userName eq " + quote(name)}, "attributes": {"id,userName"}}
+		var lr struct {
+			Resources []struct {
+				ID       string `json:"id"`
+				UserName string `json:"userName"`
+			} `json:"Resources"`
+		}
+		if err := c.do(ctx, http.MethodGet, "/Users?"+q.Encode(), nil, &lr); err != nil {
+			return nil, fmt.Errorf("resolve user %q: %w", name, err)
+		}
+		for _, u := range lr.Resources {
+			if strings.EqualFold(u.UserName, name) && u.ID != "" {
+				out[name] = u.ID
+				break
+			}
 		}
 	}
 	return out, nil
 }
 
 func (c *Client) patch(ctx context.Context, id string, ops []patchOp) error {
-	body := map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"}, "Operations": ops}
+	body := map[string]any{"schemas": []string{patchOpSchema}, "Operations": ops}
 	return c.do(ctx, http.MethodPatch, "/Groups/"+url.PathEscape(id), body, nil)
 }
 
@@ -490,7 +505,7 @@ type listResponse struct {
 
 func (lr listResponse) isListResponse() bool {
 	for _, s := range lr.Schemas {
-		if s == "urn:ietf:params:scim:api:messages:2.0:ListResponse" {
+		if s == listSchema {
 			return true
 		}
 	}

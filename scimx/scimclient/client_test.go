@@ -1,4 +1,4 @@
-package scimx_test
+package scimclient_test
 
 import (
 	"context"
@@ -6,34 +6,58 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/origin"
 	"github.com/groupsync/groupsync/scimx"
+	"github.com/groupsync/groupsync/scimx/scimclient"
+	"github.com/groupsync/groupsync/scimx/scimxtest"
 	groupsync "github.com/groupsync/groupsync/sync"
 	"github.com/groupsync/groupsync/sync/targettest"
 )
 
-func (s *testServer) client(t *testing.T, token string) *scimx.Client {
+// Tokens of the two tenants of the test server.
+const (
+	tokenA = scimxtest.TokenA
+	tokenB = scimxtest.TokenB
+)
+
+// newServer starts the SCIM server of scimxtest, built with scimx, whose
+// tenants are "a" and "b".
+func newServer(t *testing.T) *scimxtest.Server {
 	t.Helper()
-	c, err := scimx.NewClient(s.URL+"/scim/v2", scimx.ClientOptions{Auth: scimx.Bearer(token), Timeout: 5 * time.Second})
+	return scimxtest.NewServer(t, scimx.ServerOptions{})
+}
+
+// client returns a client of s with that bearer token.
+func client(t *testing.T, s *scimxtest.Server, token string) *scimclient.Client {
+	t.Helper()
+	c, err := scimclient.New(s.URL, scimclient.Options{Auth: scimclient.Bearer(token), Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
+// appGroup is a group created in the app, of type Teams.
+func appGroup(name string, members ...string) group.Group {
+	return group.Group{Name: name, Origin: origin.Target, Type: "Teams", Members: group.NewMembers(members...)}
+}
+
 func TestClientPassesTargetConformance(t *testing.T) {
-	s := newServer(t, scimx.Options{})
-	if err := targettest.TestTarget(context.Background(), s.client(t, tokenA), "u1", "u2", "u3"); err != nil {
+	s := newServer(t)
+	if err := targettest.TestTarget(context.Background(), client(t, s, tokenA), "u1", "u2", "u3"); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestR1ConnectionCheck(t *testing.T) {
-	s := newServer(t, scimx.Options{})
+	s := newServer(t)
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	refused := "http://" + ln.Addr().String() + "/scim/v2"
 	ln.Close()
@@ -50,15 +74,15 @@ func TestR1ConnectionCheck(t *testing.T) {
 	tests := []struct {
 		name, url, token, reason string
 	}{
-		{"R1 wrong token", s.URL + "/scim/v2", "nope", "401 is not connected"},
+		{"R1 wrong token", s.URL, "nope", "401 is not connected"},
 		{"R1 refused", refused, tokenA, "nothing listens there"},
 		{"R1 not SCIM", notSCIM.URL, tokenA, "an HTML page is not a ListResponse"},
 		{"R1 JSON but not a ListResponse", jsonNotList.URL, tokenA, "a ListResponse has its schema"},
-		{"R1 wrong path", s.URL + "/nope", tokenA, "404 on /Groups"},
+		{"R1 wrong path", strings.TrimSuffix(s.URL, "/scim/v2") + "/nope", tokenA, "404 on /Groups"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := scimx.NewClient(tt.url, scimx.ClientOptions{Auth: scimx.Bearer(tt.token), MaxRetryWait: time.Millisecond})
+			c, err := scimclient.New(tt.url, scimclient.Options{Auth: scimclient.Bearer(tt.token), MaxRetryWait: time.Millisecond})
 			if err == nil {
 				err = c.Check(context.Background())
 			}
@@ -67,20 +91,20 @@ func TestR1ConnectionCheck(t *testing.T) {
 			}
 		})
 	}
-	if _, err := scimx.NewClient("ftp://x", scimx.ClientOptions{}); !errors.Is(err, groupsync.ErrNotConnected) {
+	if _, err := scimclient.New("ftp://x", scimclient.Options{}); !errors.Is(err, groupsync.ErrNotConnected) {
 		t.Errorf("NewClient with a bad URL = %v, want ErrNotConnected", err)
 	}
-	if err := s.client(t, tokenA).Check(context.Background()); err != nil {
+	if err := client(t, s, tokenA).Check(context.Background()); err != nil {
 		t.Errorf("Check of a good server: %v", err)
 	}
 }
 
 // A push through the client to the scimx server, the article's way.
 func TestClientSyncEndToEnd(t *testing.T) {
-	s := newServer(t, scimx.Options{})
-	lead := s.put(t, "a", appGroup("Leadership", "u7"))
+	s := newServer(t)
+	lead := s.Put("a", appGroup("Leadership", "u7"))
 	store := &groupsync.MemStore{}
-	a := &groupsync.Applier{Target: s.client(t, tokenA), Store: store}
+	a := &groupsync.Applier{Target: client(t, s, tokenA), Store: store}
 	in := groupsync.Input{Desired: []groupsync.SourceGroup{
 		{ID: "00g1", Name: "Engineering", Members: []string{"u1", "u2"}},
 		{ID: "00g2", Name: "Leadership", Members: []string{"u1"}},
@@ -89,7 +113,7 @@ func TestClientSyncEndToEnd(t *testing.T) {
 	if _, _, err := a.Sync(ctx, in); err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff([]string{"u1"}, s.stored(t, "a", lead).Members.Slice()); d != "" {
+	if d := cmp.Diff([]string{"u1"}, s.Group("a", lead).Members.Slice()); d != "" {
 		t.Errorf("associated members (-want +got):\n%s", d)
 	}
 	if p, _, err := a.Sync(ctx, in); err != nil || p.Len() != 0 {

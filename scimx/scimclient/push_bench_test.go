@@ -1,4 +1,4 @@
-package scimx_test
+package scimclient_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/groupsync/groupsync/scimx"
+	"github.com/groupsync/groupsync/scimx/scimclient"
 	groupsync "github.com/groupsync/groupsync/sync"
 )
 
@@ -86,7 +87,7 @@ func BenchmarkPush(b *testing.B) {
 				for i := 0; i < b.N; i++ {
 					b.StopTimer()
 					s := newPushServer(b, latency)
-					client, err := scimx.NewClient(s.URL+"/v2", scimx.ClientOptions{Auth: scimx.Bearer(tokenA)})
+					client, err := scimclient.New(s.URL+"/v2", scimclient.Options{Auth: scimclient.Bearer(tokenA)})
 					if err != nil {
 						b.Fatal(err)
 					}
