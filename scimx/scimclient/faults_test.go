@@ -38,7 +38,7 @@ import (
 // fltServer is the real scimx server (tenant a) behind a fault injector.
 type fltServer struct {
 	real *scimxtest.Server // for put and stored
-	base string      // the SCIM base URL the client uses
+	base string            // the SCIM base URL the client uses
 
 	mu     sync.Mutex
 	counts map[string]int
