@@ -14,7 +14,7 @@ import (
 // type, push again, associate with an app group by exact name, and the
 // read-only app group.
 func TestArticle(t *testing.T) {
-	s := newServer(t, scimx.Options{})
+	s := newServer(t, scimx.ServerOptions{})
 
 	// R3: a new group lands in type Groups, origin source.
 	r := s.do(t, "POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],
@@ -83,7 +83,7 @@ func TestArticle(t *testing.T) {
 // The local attributes are a SCIM extension listed in /Schemas, both
 // read-only, and displayName is declared case-exact (R5).
 func TestSchemasDeclareTheExtension(t *testing.T) {
-	s := newServer(t, scimx.Options{})
+	s := newServer(t, scimx.ServerOptions{})
 	r := s.do(t, "GET", "/Schemas/"+scimx.ExtensionSchema, "").must(t, 200)
 	attrs := map[string]map[string]any{}
 	for _, a := range r.body["attributes"].([]any) {

@@ -82,7 +82,7 @@ func runBadRows(t *testing.T, s *testServer, ids *strings.Replacer, rows []badRo
 }
 
 func TestBadInputRequests(t *testing.T) {
-	s := newServer(t, scimx.Options{})
+	s := newServer(t, scimx.ServerOptions{})
 	eng := s.Put("a", group.Group{Name: "Engineering", ExternalID: "00g1", Origin: origin.Source,
 		Type: scimx.DefaultType, Members: group.NewMembers("u1", "u2")})
 	lead := s.Put("a", appGroup("Leadership", "u7"))
@@ -287,7 +287,7 @@ func TestBadInputRequests(t *testing.T) {
 func TestBadInputUnknownMembers(t *testing.T) {
 	known := map[string]bool{"u1": true, "u2": true, "u3": true}
 	var asked [][]string
-	s := newServer(t, scimx.Options{Members: func(_ context.Context, tenant string, ids []string) ([]string, error) {
+	s := newServer(t, scimx.ServerOptions{Members: func(_ context.Context, tenant string, ids []string) ([]string, error) {
 		asked = append(asked, slices.Clone(ids))
 		var unknown []string
 		for _, id := range ids {
@@ -336,7 +336,7 @@ func TestBadInputUnknownMembers(t *testing.T) {
 }
 
 func TestBadInputCredentials(t *testing.T) {
-	s := newServer(t, scimx.Options{})
+	s := newServer(t, scimx.ServerOptions{})
 	eng := s.Put("a", group.Group{Name: "Engineering", Origin: origin.Source, Type: scimx.DefaultType, Members: group.NewMembers("u1")})
 	ids := strings.NewReplacer("{eng}", eng)
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("a:"+tokenA))
@@ -397,7 +397,7 @@ func TestBadInputCredentials(t *testing.T) {
 // If-Match: a stale version is 412 and changes nothing; the current one, a
 // list holding it, or * succeed.
 func TestBadInputIfMatch(t *testing.T) {
-	s := newServer(t, scimx.Options{})
+	s := newServer(t, scimx.ServerOptions{})
 	type row struct {
 		name    string
 		reason  string
@@ -463,7 +463,7 @@ func TestBadInputIfMatch(t *testing.T) {
 // Content-Length says so or the body is chunked, and nothing applies.
 func TestBadInputHugeBody(t *testing.T) {
 	const limit = 1 << 10
-	s := newServerWith(t, scimx.ServerOptions{MaxBody: limit})
+	s := newServer(t, scimx.ServerOptions{MaxBody: limit})
 	eng := s.Put("a", group.Group{Name: "Engineering", Origin: origin.Source, Type: scimx.DefaultType, Members: group.NewMembers("u1")})
 
 	members := func(n int) string {
@@ -544,7 +544,7 @@ func TestBadInputHugeBody(t *testing.T) {
 
 	// The default limit of 16 MiB, over HTTP.
 	t.Run("SCIM/413/default-limit", func(t *testing.T) {
-		d := newServer(t, scimx.Options{})
+		d := newServer(t, scimx.ServerOptions{})
 		body := `{` + coreGroup + `,"displayName":"Huge","externalId":"` + strings.Repeat("x", int(scimx.DefaultMaxBody)) + `"}`
 		wireSCIMError(t, d.do(t, "POST", "/Groups", body), http.StatusRequestEntityTooLarge, "")
 		if p := wireList(t, d.do(t, "GET", "/Groups", "")); p.total != 0 {
@@ -641,7 +641,7 @@ func hostileQueries() []struct {
 }
 
 func TestBadInputHostileFilters(t *testing.T) {
-	s := newServer(t, scimx.Options{})
+	s := newServer(t, scimx.ServerOptions{})
 	names := map[string]string{
 		s.Put("a", group.Group{Name: "Engineering", ExternalID: "00g1", Origin: origin.Source, Type: scimx.DefaultType, Members: group.NewMembers("u1", "u2")}): "Engineering",
 		s.Put("a", appGroup("Leadership", "u7")): "Leadership",
@@ -683,7 +683,7 @@ func TestBadInputHostileFilters(t *testing.T) {
 // FuzzFilter sends arbitrary filters through GET /Groups: the answer is a
 // SCIM error or a ListResponse, never a 500 or a broken connection.
 func FuzzFilter(f *testing.F) {
-	s := newServerWith(f, scimx.ServerOptions{})
+	s := newServer(f, scimx.ServerOptions{})
 	child := s.Put("a", appGroup("Child", "u3"))
 	s.Put("a", group.Group{Name: "Engineering", ExternalID: "00g1", Origin: origin.Source, Type: scimx.DefaultType,
 		Members: group.NewMembers("u1", "u2", child)})

@@ -218,7 +218,7 @@ type benchServer struct {
 
 func newBenchServer(tb testing.TB) *benchServer {
 	tb.Helper()
-	s := newServer(tb, scimx.Options{})
+	s := newServer(tb, scimx.ServerOptions{})
 	return &benchServer{testServer: s, url: s.URL, client: &http.Client{}}
 }
 

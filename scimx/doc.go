@@ -1,12 +1,17 @@
-// Package scimx plugs the group push policy into SCIM 2.0.
+// Package scimx is what an app imports to accept group pushes over SCIM 2.0:
+// [NewServer] serves the Groups resource of a github.com/elimity-com/scim
+// server that keeps the rules of the specification (SPEC.md in the module:
+// R2, R4, R5, R7, R16) for every real client, Okta, Microsoft Entra ID,
+// JumpCloud, authentik and OneLogin (WIRE.md), behind the middleware any
+// app needs: [Authenticate] with [BearerTokens], [BasicAuth] or
+// [HeaderTokens], [LimitBody], [Recover] and [LogRequests].
 //
-// On the target side, [NewHandler] returns the Groups resource of a
-// github.com/elimity-com/scim server that enforces the rules of the
-// specification (R2, R4, R5, R7, R16) for every real client: Okta, Microsoft
-// Entra ID, JumpCloud, authentik, OneLogin. [NewServer] wraps it, with the
-// middleware any app needs ([Authenticate], [LimitBody], [Recover],
-// [LogRequests]), into one http.Handler. Groups live in a [Store]; [MemStore]
-// keeps them in memory.
+// Groups live in a [Store], scoped to the tenant of each request's
+// credentials; [MemStore] keeps them in memory, package scimx/sqlstore in
+// SQLite or PostgreSQL, and package scimx/scimxtest checks any Store and
+// serves the app in-process for tests.
 //
-// scimx is the only package of the module that imports the SCIM library.
+// scimx and its subpackages are the only packages of the module that
+// import the SCIM server library. The identity provider's side, the SCIM
+// client that pushes groups, is package scimx/scimclient.
 package scimx

@@ -17,7 +17,7 @@ const groupSchemaJSON = `"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group
 // R5: a POST without externalId (Okta sends none) must not take over a group
 // linked to another source group, nor replace its members.
 func TestR5PostWithoutExternalIDDoesNotTakeOverALinkedGroup(t *testing.T) {
-	s := newServer(t, scimx.Options{})
+	s := newServer(t, scimx.ServerOptions{})
 	id := s.Put("a", group.Group{Name: "Eng", ExternalID: "entra-obj-1", Origin: origin.Source, Members: group.NewMembers("u1", "u2")})
 	r := s.do(t, "POST", "/Groups", `{`+groupSchemaJSON+`,"displayName":"Eng","members":[]}`)
 	if r.status != 409 {
@@ -32,7 +32,7 @@ func TestR5PostWithoutExternalIDDoesNotTakeOverALinkedGroup(t *testing.T) {
 // version, no change event.
 func TestPatchRemoveThenAddChangesNothing(t *testing.T) {
 	var events atomic.Int32
-	s := newServer(t, scimx.Options{OnChange: func(context.Context, scimx.Event) { events.Add(1) }})
+	s := newServer(t, scimx.ServerOptions{OnChange: func(context.Context, scimx.Event) { events.Add(1) }})
 	id := s.Put("a", group.Group{Name: "Eng", Origin: origin.Source, Members: group.NewMembers("u1")})
 	r := s.do(t, "PATCH", "/Groups/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
 		{"op":"remove","path":"members[value eq \"u1\"]"},{"op":"add","path":"members","value":[{"value":"u1"}]}]}`).must(t, 204)
@@ -44,7 +44,7 @@ func TestPatchRemoveThenAddChangesNothing(t *testing.T) {
 // Values no store can hold are refused with 400 on every backend, not a
 // 500 on some.
 func TestValuesBeyondLimitsAreRefused(t *testing.T) {
-	s := newServer(t, scimx.Options{})
+	s := newServer(t, scimx.ServerOptions{})
 	id := s.Put("a", group.Group{Name: "Eng", Origin: origin.Source})
 	long := strings.Repeat("x", 2000)
 	tests := []struct{ name, method, path, body string }{

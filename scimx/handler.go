@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -22,26 +21,8 @@ import (
 )
 
 // DefaultType is the group type new pushed groups get unless
-// [Options.DefaultType] says otherwise.
+// [ServerOptions.DefaultType] says otherwise.
 const DefaultType = "Groups"
-
-// Options configure a [Handler]. The zero value is usable.
-type Options struct {
-	// DefaultType is the type of groups created by a push; empty means
-	// [DefaultType].
-	DefaultType string
-	// Members, when set, says which member values a tenant knows: it
-	// returns those of ids that are not users of the tenant. A request
-	// adding any of them is refused with 400 invalidValue naming them, and
-	// nothing changes. Values that are ids of the tenant's groups are
-	// accepted without asking.
-	Members func(ctx context.Context, tenant string, ids []string) (unknown []string, err error)
-	// OnChange, when set, is called after every committed change with what
-	// changed, so the app can react to membership changes.
-	OnChange func(ctx context.Context, e Event)
-	// Logger receives internal errors; nil discards them.
-	Logger *slog.Logger
-}
 
 // Event describes one committed change of a group.
 type Event struct {
@@ -54,33 +35,38 @@ type Event struct {
 	// Added and Removed hold the member values that joined and left,
 	// sorted.
 	Added, Removed []string
-
-	version int64 // the group's version after the change
-	changed bool  // whether anything changed
 }
 
-// Handler is the SCIM Groups resource: a [scim.ResourceHandler] that enforces
+// commit is what a write transaction did: the event for OnChange, the
+// group's version after it (its ETag), and whether anything changed.
+type commit struct {
+	Event
+	version int64
+	changed bool
+}
+
+// handler is the SCIM Groups resource: a [scim.ResourceHandler] that enforces
 // the push rules on a [Store]. Every request is scoped to the tenant that
 // [Authenticate] put in its context (R16); a request without one is refused.
-type Handler struct {
+type handler struct {
 	store Store
-	opts  Options
+	opts  ServerOptions
 }
 
-var _ scim.ResourceHandler = (*Handler)(nil)
+var _ scim.ResourceHandler = (*handler)(nil)
 
-// NewHandler returns the Groups handler over store.
-func NewHandler(store Store, opts Options) *Handler {
+// newHandler returns the Groups handler over store.
+func newHandler(store Store, opts ServerOptions) *handler {
 	if opts.DefaultType == "" {
 		opts.DefaultType = DefaultType
 	}
-	return &Handler{store: store, opts: opts}
+	return &handler{store: store, opts: opts}
 }
 
-// ResourceType returns the Groups resource type to give a scim.Server: the
+// resourceType returns the Groups resource type to give a scim.Server: the
 // core Group schema, with displayName case-exact, and the extension that
 // exposes groupType and origin.
-func (h *Handler) ResourceType() scim.ResourceType {
+func (h *handler) resourceType() scim.ResourceType {
 	return scim.ResourceType{
 		ID:               optional.NewString("Group"),
 		Name:             "Group",
@@ -97,56 +83,56 @@ func (h *Handler) ResourceType() scim.ResourceType {
 // given, replaces the members with the POST's, and answers 201 with that
 // group. Several groups of that name, or one linked to another externalId
 // (also when the POST has none), answer 409. Otherwise it creates a pushed group of the default type.
-func (h *Handler) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.Resource, error) {
+func (h *handler) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.Resource, error) {
 	var res scim.Resource
-	err := h.write(r, func(tenant string, tx Tx) (Event, error) {
+	err := h.write(r, func(tenant string, tx Tx) (commit, error) {
 		name, err := nameOf(attrs)
 		if err != nil {
-			return Event{}, err
+			return commit{}, err
 		}
 		ext, _ := attrs["externalId"].(string)
 		if err := checkValue("externalId", ext); err != nil {
-			return Event{}, err
+			return commit{}, err
 		}
 		members, err := membersOf(attrs["members"])
 		if err != nil {
-			return Event{}, err
+			return commit{}, err
 		}
 		if err := h.resolve(r.Context(), tenant, tx, members); err != nil {
-			return Event{}, err
+			return commit{}, err
 		}
 		same, err := tx.Lookup(DisplayName, name)
 		if err != nil {
-			return Event{}, err
+			return commit{}, err
 		}
-		var e Event
+		var e commit
 		switch {
 		case len(same) > 1:
-			return Event{}, fmt.Errorf("%d groups are named %q: %w", len(same), name, ErrConflict)
+			return commit{}, fmt.Errorf("%d groups are named %q: %w", len(same), name, ErrConflict)
 		case len(same) == 1:
 			g := same[0]
 			if g.ExternalID != "" && g.ExternalID != ext {
-				return Event{}, fmt.Errorf("group %q is linked to externalId %q: %w", name, g.ExternalID, ErrConflict)
+				return commit{}, fmt.Errorf("group %q is linked to externalId %q: %w", name, g.ExternalID, ErrConflict)
 			}
 			c := Change{}
 			if ext != "" && ext != g.ExternalID {
 				c.ExternalID = &ext
 			}
 			if c.Remove, c.Add, err = replaceMembers(tx, g.ID, members); err != nil {
-				return Event{}, err
+				return commit{}, err
 			}
 			rec, err := tx.Change(g.ID, c)
 			if err != nil {
-				return Event{}, err
+				return commit{}, err
 			}
-			e = Event{Group: rec.Group, Added: c.Add, Removed: c.Remove, version: rec.Version, changed: true}
+			e = commit{Event{Group: rec.Group, Added: c.Add, Removed: c.Remove}, rec.Version, true}
 		default:
 			rec, err := tx.Create(group.Group{ExternalID: ext, Name: name,
 				Members: group.NewMembers(members...), Origin: origin.Source, Type: h.opts.DefaultType})
 			if err != nil {
-				return Event{}, err
+				return commit{}, err
 			}
-			e = Event{Group: rec.Group, Created: true, Added: rec.Members.Slice(), version: rec.Version, changed: true}
+			e = commit{Event{Group: rec.Group, Created: true, Added: rec.Members.Slice()}, rec.Version, true}
 		}
 		res, err = h.resource(r, tx, e.Group.ID)
 		return e, err
@@ -156,7 +142,7 @@ func (h *Handler) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.R
 
 // Get implements GET /Groups/{id}. It reads members only when the response
 // carries them.
-func (h *Handler) Get(r *http.Request, id string) (scim.Resource, error) {
+func (h *handler) Get(r *http.Request, id string) (scim.Resource, error) {
 	var res scim.Resource
 	err := h.read(r, func(_ string, tx Tx) (err error) {
 		res, err = h.resource(r, tx, id)
@@ -167,7 +153,7 @@ func (h *Handler) Get(r *http.Request, id string) (scim.Resource, error) {
 
 // GetAll implements GET /Groups: it filters on the parsed filter, using the
 // displayName and externalId indexes for equality, and pages in id order.
-func (h *Handler) GetAll(r *http.Request, params scim.ListRequestParams) (scim.Page, error) {
+func (h *handler) GetAll(r *http.Request, params scim.ListRequestParams) (scim.Page, error) {
 	page := scim.Page{Resources: []scim.Resource{}}
 	err := h.read(r, func(_ string, tx Tx) error {
 		var expr = filterOf(params)
@@ -212,40 +198,40 @@ func (h *Handler) GetAll(r *http.Request, params scim.ListRequestParams) (scim.P
 // members are taken (R2); an absent members is the empty set, an absent
 // externalId keeps the stored one, and the group's type and origin stay
 // (R4).
-func (h *Handler) Replace(r *http.Request, id string, attrs scim.ResourceAttributes) (scim.Resource, error) {
+func (h *handler) Replace(r *http.Request, id string, attrs scim.ResourceAttributes) (scim.Resource, error) {
 	var res scim.Resource
-	err := h.write(r, func(tenant string, tx Tx) (Event, error) {
+	err := h.write(r, func(tenant string, tx Tx) (commit, error) {
 		rec, err := h.current(r, tx, id)
 		if err != nil {
-			return Event{}, err
+			return commit{}, err
 		}
 		name, err := nameOf(attrs)
 		if err != nil {
-			return Event{}, err
+			return commit{}, err
 		}
 		members, err := membersOf(attrs["members"])
 		if err != nil {
-			return Event{}, err
+			return commit{}, err
 		}
 		c := Change{}
 		if err := h.rename(tx, rec, name, &c); err != nil {
-			return Event{}, err
+			return commit{}, err
 		}
 		if ext, ok := attrs["externalId"].(string); ok && ext != rec.ExternalID {
 			if err := checkValue("externalId", ext); err != nil {
-				return Event{}, err
+				return commit{}, err
 			}
 			c.ExternalID = &ext
 		}
 		if c.Remove, c.Add, err = replaceMembers(tx, id, members); err != nil {
-			return Event{}, err
+			return commit{}, err
 		}
 		if err := h.resolve(r.Context(), tenant, tx, c.Add); err != nil {
-			return Event{}, err
+			return commit{}, err
 		}
 		e, err := h.apply(tx, rec, c)
 		if err != nil {
-			return Event{}, err
+			return commit{}, err
 		}
 		res, err = h.resource(r, tx, id)
 		return e, err
@@ -255,51 +241,51 @@ func (h *Handler) Replace(r *http.Request, id string, attrs scim.ResourceAttribu
 
 // Delete implements DELETE /Groups/{id}. An app-created group is refused
 // with 400 mutability (R7).
-func (h *Handler) Delete(r *http.Request, id string) error {
-	return h.write(r, func(_ string, tx Tx) (Event, error) {
+func (h *handler) Delete(r *http.Request, id string) error {
+	return h.write(r, func(_ string, tx Tx) (commit, error) {
 		rec, err := h.current(r, tx, id)
 		if err != nil {
-			return Event{}, err
+			return commit{}, err
 		}
 		if !origin.CanDelete(rec.Origin, origin.LinkedOnTarget(rec.Origin, rec.ExternalID)) {
-			return Event{}, readOnly(rec, "deleted")
+			return commit{}, readOnly(rec, "deleted")
 		}
 		if err := tx.Delete(id); err != nil {
-			return Event{}, err
+			return commit{}, err
 		}
-		return Event{Group: rec.Group, Deleted: true, changed: true}, nil
+		return commit{Event: Event{Group: rec.Group, Deleted: true}, changed: true}, nil
 	})
 }
 
 // Patch implements PATCH /Groups/{id}: every operation applies, or none
 // does. It answers 204 with an ETag, or 200 with the group when the request
 // names attributes.
-func (h *Handler) Patch(r *http.Request, id string, ops []scim.PatchOperation) (scim.Resource, error) {
+func (h *handler) Patch(r *http.Request, id string, ops []scim.PatchOperation) (scim.Resource, error) {
 	var res scim.Resource
-	err := h.write(r, func(tenant string, tx Tx) (Event, error) {
+	err := h.write(r, func(tenant string, tx Tx) (commit, error) {
 		rec, err := h.current(r, tx, id)
 		if err != nil {
-			return Event{}, err
+			return commit{}, err
 		}
 		p := &patcher{tx: tx, rec: rec}
 		for _, op := range ops {
 			if err := p.apply(op); err != nil {
-				return Event{}, err
+				return commit{}, err
 			}
 		}
 		c, err := p.change()
 		if err != nil {
-			return Event{}, err
+			return commit{}, err
 		}
 		if err := h.rename(tx, rec, p.name, &c); err != nil {
-			return Event{}, err
+			return commit{}, err
 		}
 		if err := h.resolve(r.Context(), tenant, tx, c.Add); err != nil {
-			return Event{}, err
+			return commit{}, err
 		}
 		e, err := h.apply(tx, rec, c)
 		if err != nil {
-			return Event{}, err
+			return commit{}, err
 		}
 		if newProjection(r.URL.Query()).requested() {
 			res, err = h.resource(r, tx, id)
@@ -313,20 +299,20 @@ func (h *Handler) Patch(r *http.Request, id string, ops []scim.PatchOperation) (
 }
 
 // apply writes c unless it changes nothing, and returns the event.
-func (h *Handler) apply(tx Tx, rec Record, c Change) (Event, error) {
+func (h *handler) apply(tx Tx, rec Record, c Change) (commit, error) {
 	if c.Name == nil && c.ExternalID == nil && len(c.Remove) == 0 && len(c.Add) == 0 {
-		return Event{Group: rec.Group, version: rec.Version}, nil // nothing to do (R14)
+		return commit{Event: Event{Group: rec.Group}, version: rec.Version}, nil // nothing to do (R14)
 	}
 	after, err := tx.Change(rec.ID, c)
 	if err != nil {
-		return Event{}, err
+		return commit{}, err
 	}
-	return Event{Group: after.Group, Added: c.Add, Removed: c.Remove, version: after.Version, changed: true}, nil
+	return commit{Event{Group: after.Group, Added: c.Add, Removed: c.Remove}, after.Version, true}, nil
 }
 
 // rename records in c a change of rec's name to name, refusing what R7
 // forbids and names another group holds.
-func (h *Handler) rename(tx Tx, rec Record, name string, c *Change) error {
+func (h *handler) rename(tx Tx, rec Record, name string, c *Change) error {
 	if name == rec.Name {
 		return nil
 	}
@@ -352,7 +338,7 @@ func readOnly(rec Record, what string) error {
 }
 
 // current reads the group of id and checks If-Match.
-func (h *Handler) current(r *http.Request, tx Tx, id string) (Record, error) {
+func (h *handler) current(r *http.Request, tx Tx, id string) (Record, error) {
 	rec, err := tx.Group(id, false)
 	if err != nil {
 		return Record{}, err
@@ -364,7 +350,7 @@ func (h *Handler) current(r *http.Request, tx Tx, id string) (Record, error) {
 }
 
 // resolve refuses member values the tenant does not know.
-func (h *Handler) resolve(ctx context.Context, tenant string, tx Tx, ids []string) error {
+func (h *handler) resolve(ctx context.Context, tenant string, tx Tx, ids []string) error {
 	if h.opts.Members == nil || len(ids) == 0 {
 		return nil
 	}
@@ -389,7 +375,7 @@ func (h *Handler) resolve(ctx context.Context, tenant string, tx Tx, ids []strin
 }
 
 // read runs f in a read-only transaction of the request's tenant.
-func (h *Handler) read(r *http.Request, f func(tenant string, tx Tx) error) error {
+func (h *handler) read(r *http.Request, f func(tenant string, tx Tx) error) error {
 	tenant, ok := TenantFrom(r.Context())
 	if !ok {
 		return toSCIM(r.Context(), h.opts.Logger, errNoTenant)
@@ -400,12 +386,12 @@ func (h *Handler) read(r *http.Request, f func(tenant string, tx Tx) error) erro
 
 // write runs f in a transaction of the request's tenant and, once it has
 // committed, tells OnChange.
-func (h *Handler) write(r *http.Request, f func(tenant string, tx Tx) (Event, error)) error {
+func (h *handler) write(r *http.Request, f func(tenant string, tx Tx) (commit, error)) error {
 	tenant, ok := TenantFrom(r.Context())
 	if !ok {
 		return toSCIM(r.Context(), h.opts.Logger, errNoTenant)
 	}
-	var e Event
+	var e commit
 	err := h.store.Update(r.Context(), tenant, func(tx Tx) (err error) {
 		e, err = f(tenant, tx)
 		return err
@@ -415,7 +401,7 @@ func (h *Handler) write(r *http.Request, f func(tenant string, tx Tx) (Event, er
 	}
 	if h.opts.OnChange != nil && e.changed {
 		e.Tenant = tenant
-		h.opts.OnChange(r.Context(), e)
+		h.opts.OnChange(r.Context(), e.Event)
 	}
 	return nil
 }
@@ -423,7 +409,7 @@ func (h *Handler) write(r *http.Request, f func(tenant string, tx Tx) (Event, er
 var errNoTenant = errors.New("scimx: request has no tenant: wrap the handler with Authenticate")
 
 // resource reads the group of id and renders it as the request asks.
-func (h *Handler) resource(r *http.Request, tx Tx, id string) (scim.Resource, error) {
+func (h *handler) resource(r *http.Request, tx Tx, id string) (scim.Resource, error) {
 	rec, err := tx.Group(id, false)
 	if err != nil {
 		return scim.Resource{}, err
@@ -433,7 +419,7 @@ func (h *Handler) resource(r *http.Request, tx Tx, id string) (scim.Resource, er
 
 // render turns rec into a SCIM resource with the attributes the request's
 // projection keeps, reading members only when they are kept.
-func (h *Handler) render(r *http.Request, tx Tx, rec Record) (scim.Resource, error) {
+func (h *handler) render(r *http.Request, tx Tx, rec Record) (scim.Resource, error) {
 	p := newProjection(r.URL.Query())
 	attrs := scim.ResourceAttributes{}
 	if p.has("displayname") {

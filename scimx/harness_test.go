@@ -23,14 +23,9 @@ const (
 // testServer is the SCIM server of scimxtest, whose tenants are "a" and "b".
 type testServer struct{ *scimxtest.Server }
 
-func newServer(tb testing.TB, opts scimx.Options) *testServer {
-	tb.Helper()
-	return newServerWith(tb, scimx.ServerOptions{Handler: opts})
-}
-
-// newServerWith is newServer with server options of its own; Auth defaults
-// to the two tenants' tokens.
-func newServerWith(tb testing.TB, opts scimx.ServerOptions) *testServer {
+// newServer starts a test server with opts; Auth defaults to the two
+// tenants' tokens.
+func newServer(tb testing.TB, opts scimx.ServerOptions) *testServer {
 	tb.Helper()
 	return &testServer{scimxtest.NewServer(tb, opts)}
 }

@@ -12,32 +12,55 @@ import (
 	"github.com/elimity-com/scim"
 )
 
-// ServerOptions configure [NewServer].
+// ServerOptions configure [NewServer]. The zero value but for Auth is
+// usable.
 type ServerOptions struct {
-	// Auth maps each request to its tenant; required.
+	// Auth maps each request to its tenant; required. The
+	// ServiceProviderConfig document advertises its scheme when it is one
+	// of [BearerTokens], [BasicAuth] and [HeaderTokens].
 	Auth Authenticator
 	// MaxBody caps request bodies; zero means [DefaultMaxBody].
 	MaxBody int64
 	// BaseURL, when set, makes meta.location absolute, for instance
 	// "https://app.example.com/scim/v2".
 	BaseURL string
-	// Handler configures the Groups handler.
-	Handler Options
+	// DefaultType is the type of groups created by a push; empty means
+	// [DefaultType].
+	DefaultType string
+	// Members, when set, says which member values a tenant knows: it
+	// returns those of ids that are not users of the tenant. A request
+	// adding any of them is refused with 400 invalidValue naming them, and
+	// nothing changes. Values that are ids of the tenant's groups are
+	// accepted without asking.
+	Members func(ctx context.Context, tenant string, ids []string) (unknown []string, err error)
+	// OnChange, when set, is called after every committed change with what
+	// changed, so the app can react to membership changes. It runs before
+	// the answer is sent, in the request's goroutine.
+	OnChange func(ctx context.Context, e Event)
 	// Logger receives request logs, recovered panics and internal errors;
 	// nil discards them.
 	Logger *slog.Logger
 }
 
 // NewServer returns a SCIM 2.0 service for groups: the elimity server with
-// the Groups [Handler] over store, behind panic recovery, request logs,
-// authentication (before the body is read) and the body limit, with the
-// response fixes of [FixResponses]. It serves paths relative to the SCIM
-// base, such as /Groups or /v2/Groups; mount it with http.StripPrefix.
+// the Groups resource over store, behind panic recovery, request logs,
+// authentication (before the body is read), the body limit and the request
+// checks the elimity server lacks, with the response fixes it needs. It
+// serves paths relative to the SCIM base, such as /Groups or /v2/Groups;
+// mount it with http.StripPrefix. It is the one way to build the service:
+// every request goes through the same checks.
+//
+// The service answers GET /ServiceProviderConfig with what it supports:
+// PATCH, filters (up to 1,000 results a page), ETags with If-Match, no
+// bulk, sort or password change, and the authentication scheme of
+// opts.Auth.
+//
+// It returns an error when opts.Auth is nil.
 func NewServer(store Store, opts ServerOptions) (http.Handler, error) {
-	if opts.Handler.Logger == nil {
-		opts.Handler.Logger = opts.Logger
+	if opts.Auth == nil {
+		return nil, errNoAuth
 	}
-	h := NewHandler(store, opts.Handler)
+	h := newHandler(store, opts)
 	sopts := []scim.ServerOption{scim.WithLogger(slogAdapter{opts.Logger})}
 	if opts.BaseURL != "" {
 		sopts = append(sopts, scim.WithBaseURL(opts.BaseURL))
@@ -47,22 +70,16 @@ func NewServer(store Store, opts ServerOptions) (http.Handler, error) {
 			SupportFiltering: true,
 			SupportPatch:     true,
 			MaxResults:       maxResults,
-			AuthenticationSchemes: []scim.AuthenticationScheme{{
-				Type: scim.AuthenticationTypeOauthBearerToken, Name: "OAuth Bearer Token",
-				Description: "Authentication with a bearer token.", Primary: true,
-			}},
 		},
-		ResourceTypes: []scim.ResourceType{h.ResourceType()},
+		ResourceTypes: []scim.ResourceType{h.resourceType()},
 	}, sopts...)
 	if err != nil {
 		return nil, err
 	}
-	var next http.Handler = FixResponses(srv)
+	var next http.Handler = fixResponses(srv)
+	next = serviceProviderConfig(opts.Auth, next)
 	next = checkRequest(next)
 	next = LimitBody(opts.MaxBody, next)
-	if opts.Auth == nil {
-		return nil, errNoAuth
-	}
 	next = Authenticate(opts.Auth, next)
 	next = LogRequests(opts.Logger, next)
 	return Recover(opts.Logger, next), nil
@@ -150,7 +167,7 @@ func (a slogAdapter) Error(args ...any) {
 	a.l.Error("scim: "+msg, args[1:]...)
 }
 
-// hints carries, from the handler to [FixResponses], what the elimity
+// hints carries, from the handler to fixResponses, what the elimity
 // server cannot put in a response itself.
 type hints struct {
 	etag     string // of a 204 PATCH
@@ -171,12 +188,11 @@ func noteList(ctx context.Context, n int) {
 	}
 }
 
-// FixResponses completes what the elimity server leaves out of responses of
-// a [Handler]'s requests: the ETag of a 204 PATCH answer, and an
+// fixResponses completes what the elimity server leaves out of responses of
+// the handler's requests: the ETag of a 204 PATCH answer, and an
 // itemsPerPage equal to the number of resources on a list page (the server
-// writes the requested count). [NewServer] applies it; wrap a scim.Server
-// built by hand with it too.
-func FixResponses(next http.Handler) http.Handler {
+// writes the requested count).
+func fixResponses(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := &hints{listSize: -1}
 		r = r.WithContext(context.WithValue(r.Context(), hintsKey{}, h))

@@ -6,8 +6,8 @@ import "context"
 type tenantKey struct{}
 
 // WithTenant returns a copy of ctx that carries tenant. [Authenticate] calls
-// it with the tenant of the request's credentials; the [Handler] scopes every
-// store operation to it (R16).
+// it with the tenant of the request's credentials; the Groups resource
+// scopes every store operation to it (R16).
 func WithTenant(ctx context.Context, tenant string) context.Context {
 	return context.WithValue(ctx, tenantKey{}, tenant)
 }

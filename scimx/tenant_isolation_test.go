@@ -39,7 +39,7 @@ func TestR16TenantIsolation(t *testing.T) {
 		finExt      string // and its externalId
 		member      string // a member of its Leadership group
 	}
-	s := newServer(t, scimx.Options{})
+	s := newServer(t, scimx.ServerOptions{})
 	a := &tenant{name: "a", token: tokenA, finName: "Finance A", finExt: "okta-fin-a", member: "a1"}
 	b := &tenant{name: "b", token: tokenB, finName: "Finance B", finExt: "okta-fin-b", member: "b1"}
 	a.lead = s.Put("a", appGroup("Leadership", "a1", "a2"))

@@ -150,7 +150,7 @@ func wireList(t *testing.T, r reply) wirePage {
 var okta = []string{"User-Agent", "Okta SCIM Client 1.0.0", "Content-Type", "application/scim+json; charset=utf-8"}
 
 func TestWireOktaCatalogApp(t *testing.T) {
-	s := newServer(t, scimx.Options{})
+	s := newServer(t, scimx.ServerOptions{})
 	var app []string
 	for _, name := range []string{"Admins", "Design", "Marketing", "Sales Ops", "Support"} {
 		app = append(app, s.Put("a", appGroup(name, "u9")))
@@ -251,7 +251,7 @@ func TestWireOktaCatalogApp(t *testing.T) {
 }
 
 func TestWireOktaWizardApp(t *testing.T) {
-	s := newServer(t, scimx.Options{})
+	s := newServer(t, scimx.ServerOptions{})
 	lookup := "/Groups?filter=displayName%20eq%20%22Leadership%22&startIndex=1&count=100"
 	if p := wireList(t, s.do(t, "GET", lookup, "", okta...)); p.total != 0 {
 		t.Fatalf("lookup found %v, want nothing", p.ids)
@@ -355,7 +355,7 @@ func TestWireEntraID(t *testing.T) {
 	for _, e := range entraShapes {
 		t.Run(e.name, func(t *testing.T) {
 			t.Log(e.reason)
-			s := newServer(t, scimx.Options{})
+			s := newServer(t, scimx.ServerOptions{})
 			other := s.Put("a", appGroup("Entra Group Two", "u1"))
 			u := func(path string, query ...string) string {
 				if e.flag {
@@ -458,7 +458,7 @@ func TestWireEntraID(t *testing.T) {
 // refuses the request line before any handler runs. What a client can send
 // is the form with + for spaces and raw quotes, which must work.
 func TestWireEntraUnencodedFilter(t *testing.T) {
-	s := newServer(t, scimx.Options{})
+	s := newServer(t, scimx.ServerOptions{})
 	id := s.Put("a", appGroup("Entra Group", "u1"))
 
 	raw := s.URL + `/Groups?excludedAttributes=members&filter=displayName eq "Entra Group"`
@@ -504,7 +504,7 @@ func TestWireEntraUnencodedFilter(t *testing.T) {
 }
 
 func TestWireJumpCloudTakesOverAppGroup(t *testing.T) {
-	s := newServer(t, scimx.Options{})
+	s := newServer(t, scimx.ServerOptions{})
 	id := s.Put("a", appGroup("Design", "u7", "u8"))
 	path := "/Groups/" + id
 	wireCheck(t, s, path, wireState{DisplayName: "Design", Members: []string{"u7", "u8"}, GroupType: "Teams", Origin: "target"})
@@ -553,7 +553,7 @@ func TestWireJumpCloudTakesOverAppGroup(t *testing.T) {
 // Okta linked to an app group by name sends the name with every membership
 // push: the unchanged name is no rename (R7), so the push goes through.
 func TestWireOktaPushToAppGroup(t *testing.T) {
-	s := newServer(t, scimx.Options{})
+	s := newServer(t, scimx.ServerOptions{})
 	id := s.Put("a", appGroup("Leadership", "u7"))
 	p := wireList(t, s.do(t, "GET", "/Groups?filter=displayName%20eq%20%22Leadership%22&startIndex=1&count=100", "", okta...))
 	if !slices.Equal(p.ids, []string{id}) {
@@ -577,7 +577,7 @@ func TestWireOktaPushToAppGroup(t *testing.T) {
 }
 
 func TestWireAuthentik(t *testing.T) {
-	s := newServer(t, scimx.Options{})
+	s := newServer(t, scimx.ServerOptions{})
 
 	r := s.do(t, "GET", "/ServiceProviderConfig", "").must(t, http.StatusOK)
 	for _, feature := range []string{"patch", "filter"} {
@@ -640,7 +640,7 @@ func TestWireAuthentik(t *testing.T) {
 }
 
 func TestWireOneLogin(t *testing.T) {
-	s := newServer(t, scimx.Options{})
+	s := newServer(t, scimx.ServerOptions{})
 	app := s.Put("a", appGroup("Finance", "u1"))
 	r := s.do(t, "POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],
 		"displayName":"Engineering","members":[{"value":"u1"}]}`).must(t, http.StatusCreated)
@@ -680,7 +680,7 @@ func TestWireOneLogin(t *testing.T) {
 // Member objects carry display, $ref, type and null fields; member values
 // may be ids of groups of the same tenant, which come back as type Group.
 func TestWireMemberShapes(t *testing.T) {
-	s := newServer(t, scimx.Options{})
+	s := newServer(t, scimx.ServerOptions{})
 	child := s.Put("a", appGroup("Child", "u9"))
 
 	type member struct{ Value, Type string }
@@ -756,7 +756,7 @@ func TestWireMemberShapes(t *testing.T) {
 // encoding/json (this library's client among them) writes & < > as \u0026
 // \u003c \u003e.
 func TestWireFilterValueEscapes(t *testing.T) {
-	s := newServer(t, scimx.Options{})
+	s := newServer(t, scimx.ServerOptions{})
 	ids := map[string]string{}
 	for _, name := range []string{"R&D", `Say "hi"`, `back\slash`, "Ünïcødé", "<b>"} {
 		ids[name] = s.Put("a", appGroup(name, "u&1", `u"2`))

@@ -1,0 +1,78 @@
+package scimx_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/groupsync/groupsync/scimx"
+)
+
+// The ServiceProviderConfig document tells the truth: PATCH, filters and
+// ETags are supported, bulk is not served (so it advertises no limits), and
+// the one authentication scheme is the one configured.
+func TestServiceProviderConfig(t *testing.T) {
+	tests := []struct {
+		name   string
+		auth   scimx.Authenticator
+		header []string // the credentials of a request the server accepts
+		want   []any    // authenticationSchemes: their types
+		reason string
+	}{
+		{name: "bearer", auth: scimx.BearerTokens(map[string]string{"t": "a"}),
+			header: []string{"Authorization", "Bearer t"}, want: []any{"oauthbearertoken"},
+			reason: "BearerTokens reads an RFC 6750 bearer token"},
+		{name: "basic", auth: scimx.BasicAuth(map[string]scimx.Credential{"okta": {Password: "p", Tenant: "a"}}),
+			header: []string{"Authorization", "Basic b2t0YTpw"}, want: []any{"httpbasic"},
+			reason: "BasicAuth reads HTTP Basic credentials"},
+		{name: "header", auth: scimx.HeaderTokens("X-API-Key", map[string]string{"t": "a"}),
+			header: []string{"Authorization", "", "X-API-Key", "t"}, want: []any{"apikey"},
+			reason: "HeaderTokens reads a token from a named header, which no RFC 7643 type names"},
+		{name: "custom", auth: authFunc(func() (string, bool) { return "a", true }),
+			want:   []any{},
+			reason: "an authenticator of the app's own says nothing of its scheme, so none is advertised"},
+	}
+	seen := map[string]bool{}
+	for _, tt := range tests {
+		if tt.reason == "" || seen[tt.name] {
+			t.Fatalf("row %q: every row needs a reason and a name of its own", tt.name)
+		}
+		seen[tt.name] = true
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(t, scimx.ServerOptions{Auth: tt.auth})
+			r := s.do(t, "GET", "/ServiceProviderConfig", "", tt.header...).must(t, 200)
+			var types []any
+			for _, sc := range r.body["authenticationSchemes"].([]any) {
+				types = append(types, sc.(map[string]any)["type"])
+			}
+			if d := cmp.Diff(tt.want, types, cmpopts.EquateEmpty()); d != "" {
+				t.Errorf("authentication scheme types (-want +got), %s:\n%s", tt.reason, d)
+			}
+			for _, c := range []struct {
+				feature string
+				want    any
+			}{
+				{"patch", true}, {"filter", true}, {"etag", true},
+				{"bulk", false}, {"sort", false}, {"changePassword", false},
+			} {
+				if got := r.body[c.feature].(map[string]any)["supported"]; got != c.want {
+					t.Errorf("%s.supported = %v, want %v", c.feature, got, c.want)
+				}
+			}
+			bulk := r.body["bulk"].(map[string]any)
+			if bulk["maxOperations"] != float64(0) || bulk["maxPayloadSize"] != float64(0) {
+				t.Errorf("bulk = %v, want no limits advertised: bulk is not served", bulk)
+			}
+			if got := r.body["filter"].(map[string]any)["maxResults"]; got != float64(1000) {
+				t.Errorf("filter.maxResults = %v, want 1000", got)
+			}
+		})
+	}
+}
+
+// authFunc is an Authenticator of an app's own.
+type authFunc func() (string, bool)
+
+func (f authFunc) Authenticate(*http.Request) (string, bool) { return f() }
