@@ -19,6 +19,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -32,6 +33,7 @@ import (
 
 	"github.com/groupsync/groupsync/examples/internal/database"
 	"github.com/groupsync/groupsync/scimx/scimclient"
+	"github.com/groupsync/groupsync/sqldialect"
 	groupsync "github.com/groupsync/groupsync/sync"
 	"github.com/groupsync/groupsync/sync/sqlstore"
 )
@@ -180,25 +182,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	return err
 }
 
-// openStore opens the store -db names.
+// openStore opens the store -db names (see [database.Open]), migrated to
+// the current schema.
 func openStore(ctx context.Context, spec string) (groupsync.Store, func() error, error) {
-	if spec == "memory" {
-		return &groupsync.MemStore{}, func() error { return nil }, nil
-	}
-	db, postgres, err := database.Open(spec)
-	if err != nil {
-		return nil, nil, err
-	}
-	dialect := sqlstore.SQLite
-	if postgres {
-		dialect = sqlstore.Postgres
-	}
-	s := sqlstore.New(db, dialect)
-	if err := s.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, nil, fmt.Errorf("open %s: %w", spec, err)
-	}
-	return s, db.Close, nil
+	return database.Open(ctx, spec, func() groupsync.Store { return &groupsync.MemStore{} },
+		func(ctx context.Context, db *sql.DB, d sqldialect.Dialect) (groupsync.Store, error) {
+			s := sqlstore.New(db, d)
+			return s, s.Migrate(ctx)
+		})
 }
 
 func readSource(path string) (source, error) {

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/groupsync/groupsync/sqldialect"
 )
 
 // Migrate applies the migrations of component that db lacks, in order:
@@ -17,7 +19,8 @@ import (
 // first claims the version, so that concurrent migrators (replicas starting
 // at once) apply each version once. On SQLite it refuses a connection
 // without a busy timeout, with which concurrent writers fail at once.
-func Migrate(ctx context.Context, db *sql.DB, postgres bool, component string, steps [][]string) error {
+func Migrate(ctx context.Context, db *sql.DB, d sqldialect.Dialect, component string, steps [][]string) error {
+	postgres := d == sqldialect.Postgres
 	if !postgres {
 		var ms int
 		if err := db.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&ms); err != nil {
@@ -51,7 +54,7 @@ func Migrate(ctx context.Context, db *sql.DB, postgres bool, component string, s
 			// Claiming the version first takes the write lock on SQLite
 			// and, on PostgreSQL, makes a concurrent migrator wait for this
 			// one and then find the version taken.
-			q := Rebind(postgres, `INSERT INTO groupsync_migrations (component, version) VALUES (?, ?) ON CONFLICT DO NOTHING`)
+			q := Rebind(d, `INSERT INTO groupsync_migrations (component, version) VALUES (?, ?) ON CONFLICT DO NOTHING`)
 			res, err := tx.ExecContext(ctx, q, component, version)
 			if err != nil {
 				return err
@@ -94,8 +97,8 @@ func InTx(ctx context.Context, db *sql.DB, f func(*sql.Tx) error) error {
 
 // Rebind rewrites the ? placeholders of query as $1, $2, … for PostgreSQL.
 // Queries must hold no ? in literals.
-func Rebind(postgres bool, query string) string {
-	if !postgres {
+func Rebind(d sqldialect.Dialect, query string) string {
+	if d != sqldialect.Postgres {
 		return query
 	}
 	var b strings.Builder

@@ -1,6 +1,10 @@
 package sqlschema
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/groupsync/groupsync/sqldialect"
+)
 
 func TestRebind(t *testing.T) {
 	tests := []struct{ in, sqlite, postgres string }{
@@ -9,10 +13,10 @@ func TestRebind(t *testing.T) {
 		{"名 = ?", "名 = ?", "名 = $1"},
 	}
 	for _, tt := range tests {
-		if got := Rebind(false, tt.in); got != tt.sqlite {
+		if got := Rebind(sqldialect.SQLite, tt.in); got != tt.sqlite {
 			t.Errorf("Rebind(sqlite, %q) = %q, want %q", tt.in, got, tt.sqlite)
 		}
-		if got := Rebind(true, tt.in); got != tt.postgres {
+		if got := Rebind(sqldialect.Postgres, tt.in); got != tt.postgres {
 			t.Errorf("Rebind(postgres, %q) = %q, want %q", tt.in, got, tt.postgres)
 		}
 	}

@@ -16,11 +16,11 @@ import (
 	"github.com/groupsync/groupsync/group"
 	"github.com/groupsync/groupsync/origin"
 	"github.com/groupsync/groupsync/scimx"
-	"github.com/groupsync/groupsync/scimx/sqlstore"
+	"github.com/groupsync/groupsync/sqldialect"
 )
 
 // benchServer serves a store over HTTP and holds one group of n members.
-func benchServer(b *testing.B, db *sql.DB, d sqlstore.Dialect, n int) (url, id string) {
+func benchServer(b *testing.B, db *sql.DB, d sqldialect.Dialect, n int) (url, id string) {
 	b.Helper()
 	s := newStore(b, db, d)
 	ids := make([]string, n)
@@ -65,10 +65,10 @@ func patch(url string, op, member string) error {
 var dialects = []struct {
 	name    string
 	pools   func(testing.TB, int) []*sql.DB
-	dialect sqlstore.Dialect
+	dialect sqldialect.Dialect
 }{
-	{"sqlite", sqlitePools, sqlstore.SQLite},
-	{"postgres", postgresPools, sqlstore.Postgres},
+	{"sqlite", sqlitePools, sqldialect.SQLite},
+	{"postgres", postgresPools, sqldialect.Postgres},
 }
 
 // BenchmarkPatchOneMember adds and removes one member of a group of 1,000

@@ -13,11 +13,12 @@ import (
 
 	"github.com/groupsync/groupsync/scimx"
 	"github.com/groupsync/groupsync/scimx/sqlstore"
+	"github.com/groupsync/groupsync/sqldialect"
 )
 
 // replicas starts two SCIM servers, each with its own connection pool, on
 // one database, as two replicas behind a load balancer would be.
-func replicas(t *testing.T, pools func(testing.TB, int) []*sql.DB, d sqlstore.Dialect) [2]string {
+func replicas(t *testing.T, pools func(testing.TB, int) []*sql.DB, d sqldialect.Dialect) [2]string {
 	t.Helper()
 	dbs := pools(t, 2)
 	newStore(t, dbs[0], d) // migrate once
@@ -56,7 +57,7 @@ func call(t *testing.T, method, url, body string, header ...string) (int, http.H
 	return res.StatusCode, res.Header, m
 }
 
-func testReplicas(t *testing.T, pools func(testing.TB, int) []*sql.DB, d sqlstore.Dialect) {
+func testReplicas(t *testing.T, pools func(testing.TB, int) []*sql.DB, d sqldialect.Dialect) {
 	urls := replicas(t, pools, d)
 
 	t.Run("R5 concurrent POSTs of one name make one group", func(t *testing.T) {
@@ -128,5 +129,5 @@ func testReplicas(t *testing.T, pools func(testing.TB, int) []*sql.DB, d sqlstor
 	})
 }
 
-func TestReplicasSQLite(t *testing.T)   { testReplicas(t, sqlitePools, sqlstore.SQLite) }
-func TestReplicasPostgres(t *testing.T) { testReplicas(t, postgresPools, sqlstore.Postgres) }
+func TestReplicasSQLite(t *testing.T)   { testReplicas(t, sqlitePools, sqldialect.SQLite) }
+func TestReplicasPostgres(t *testing.T) { testReplicas(t, postgresPools, sqldialect.Postgres) }

@@ -1,6 +1,6 @@
 // Package sqlstore keeps the groups of a SCIM target in a SQL database: a
 // [scimx.Store] over database/sql for SQLite and PostgreSQL. It takes the
-// caller's *sql.DB and imports no driver.
+// caller's *sql.DB and its [sqldialect.Dialect], and imports no driver.
 //
 // A member change writes only the changed member rows, so a one-member
 // PATCH costs the same on a group of any size. Every transaction of a
@@ -8,8 +8,8 @@
 // transaction lock, so that several replicas on one database serialise
 // their writes to a tenant (the exact-name association of R5 creates one
 // group, not two, when two replicas receive the same POST at once); on
-// SQLite the database's write lock, taken by the first statement. Versions come from the
-// database, so If-Match holds across replicas.
+// SQLite the database's write lock, taken by the first statement. Versions
+// come from the database, so If-Match holds across replicas.
 //
 // Schema changes are versioned and run by [Store.Migrate], explicitly.
 //
@@ -33,22 +33,14 @@ import (
 	"github.com/groupsync/groupsync/group"
 	"github.com/groupsync/groupsync/internal/sqlschema"
 	"github.com/groupsync/groupsync/scimx"
-)
-
-// Dialect is the SQL dialect of the database.
-type Dialect int
-
-// The dialects.
-const (
-	SQLite Dialect = iota + 1
-	Postgres
+	"github.com/groupsync/groupsync/sqldialect"
 )
 
 // Store is a [scimx.Store] in a SQL database. It is safe for concurrent use,
 // and several Stores (in several processes) may share one database.
 type Store struct {
 	db      *sql.DB
-	dialect Dialect
+	dialect sqldialect.Dialect
 	// Now stamps created and modified times; nil means time.Now.
 	Now func() time.Time
 	// NewID, when set, returns the id of each new group instead of a random
@@ -58,8 +50,9 @@ type Store struct {
 
 var _ scimx.Store = (*Store)(nil)
 
-// New returns a store over db.
-func New(db *sql.DB, d Dialect) *Store {
+// New returns a store over db, which speaks dialect d. Call [Store.Migrate]
+// before using it.
+func New(db *sql.DB, d sqldialect.Dialect) *Store {
 	return &Store{db: db, dialect: d}
 }
 
@@ -94,7 +87,7 @@ var migrations = [][]string{{
 // from several processes at once. On SQLite it refuses a connection without
 // a busy timeout (see the package doc).
 func (s *Store) Migrate(ctx context.Context) error {
-	if err := sqlschema.Migrate(ctx, s.db, s.dialect == Postgres, "scimx", migrations); err != nil {
+	if err := sqlschema.Migrate(ctx, s.db, s.dialect, "scimx", migrations); err != nil {
 		return fmt.Errorf("sqlstore: %w", err)
 	}
 	return nil
@@ -103,10 +96,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 // withTx runs f in a writing transaction that first takes lock: a
 // PostgreSQL advisory lock, or SQLite's write lock, with a first statement
 // that writes nothing (see [sqlschema.InTx]).
-func withTx(ctx context.Context, db *sql.DB, d Dialect, lock string, f func(*sql.Tx) error) error {
+func withTx(ctx context.Context, db *sql.DB, d sqldialect.Dialect, lock string, f func(*sql.Tx) error) error {
 	return sqlschema.InTx(ctx, db, func(tx *sql.Tx) error {
 		var err error
-		if d == Postgres {
+		if d == sqldialect.Postgres {
 			_, err = tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, lock)
 		} else {
 			_, err = tx.ExecContext(ctx, `UPDATE groupsync_migrations SET version = version WHERE 0`)
@@ -121,7 +114,7 @@ func withTx(ctx context.Context, db *sql.DB, d Dialect, lock string, f func(*sql
 // View implements [scimx.Store].
 func (s *Store) View(ctx context.Context, tenant string, f func(scimx.Tx) error) error {
 	run := func(tx *sql.Tx) error { return f(&sqlTx{s: s, tx: tx, ctx: ctx, tenant: tenant}) }
-	if s.dialect == SQLite {
+	if s.dialect == sqldialect.SQLite {
 		return sqlschema.InTx(ctx, s.db, run) // WAL gives a reader a consistent snapshot
 	}
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
@@ -156,7 +149,7 @@ func (t *sqlTx) q(query string) string { return rebind(t.s.dialect, query) }
 
 // order sorts by byte order on both databases.
 func (t *sqlTx) order(col string) string {
-	if t.s.dialect == Postgres {
+	if t.s.dialect == sqldialect.Postgres {
 		return col + ` COLLATE "C"`
 	}
 	return col
@@ -454,4 +447,4 @@ func anys(s []string) []any {
 func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
 // rebind turns ? placeholders into $1, $2, … for PostgreSQL.
-func rebind(d Dialect, q string) string { return sqlschema.Rebind(d == Postgres, q) }
+func rebind(d sqldialect.Dialect, q string) string { return sqlschema.Rebind(d, q) }

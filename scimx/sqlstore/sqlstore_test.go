@@ -11,6 +11,7 @@ import (
 	"github.com/groupsync/groupsync/scimx"
 	"github.com/groupsync/groupsync/scimx/scimxtest"
 	"github.com/groupsync/groupsync/scimx/sqlstore"
+	"github.com/groupsync/groupsync/sqldialect"
 )
 
 // openSQLite opens a new SQLite database in a temporary directory.
@@ -35,7 +36,7 @@ func pools(t testing.TB, driver, dsn string, n int) []*sql.DB {
 	return out
 }
 
-func newStore(t testing.TB, db *sql.DB, d sqlstore.Dialect) *sqlstore.Store {
+func newStore(t testing.TB, db *sql.DB, d sqldialect.Dialect) *sqlstore.Store {
 	t.Helper()
 	s := sqlstore.New(db, d)
 	if err := s.Migrate(context.Background()); err != nil {
@@ -45,17 +46,17 @@ func newStore(t testing.TB, db *sql.DB, d sqlstore.Dialect) *sqlstore.Store {
 }
 
 func TestSQLite(t *testing.T) {
-	scimxtest.TestStore(t, func(t *testing.T) scimx.Store { return newStore(t, openSQLite(t), sqlstore.SQLite) })
+	scimxtest.TestStore(t, func(t *testing.T) scimx.Store { return newStore(t, openSQLite(t), sqldialect.SQLite) })
 }
 
 func TestPostgres(t *testing.T) {
 	openPostgres(t) // skips without a database
-	scimxtest.TestStore(t, func(t *testing.T) scimx.Store { return newStore(t, openPostgres(t), sqlstore.Postgres) })
+	scimxtest.TestStore(t, func(t *testing.T) scimx.Store { return newStore(t, openPostgres(t), sqldialect.Postgres) })
 }
 
 func TestMigrateIsIdempotent(t *testing.T) {
 	db := openSQLite(t)
-	s := newStore(t, db, sqlstore.SQLite)
+	s := newStore(t, db, sqldialect.SQLite)
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatalf("second Migrate: %v", err)
 	}
@@ -83,8 +84,8 @@ func TestMigrateConcurrently(t *testing.T) {
 	for _, d := range []struct {
 		name    string
 		pools   func(testing.TB, int) []*sql.DB
-		dialect sqlstore.Dialect
-	}{{"SQLite", sqlitePools, sqlstore.SQLite}, {"Postgres", postgresPools, sqlstore.Postgres}} {
+		dialect sqldialect.Dialect
+	}{{"SQLite", sqlitePools, sqldialect.SQLite}, {"Postgres", postgresPools, sqldialect.Postgres}} {
 		t.Run(d.name, func(t *testing.T) {
 			dbs := d.pools(t, 4)
 			errs := make(chan error, len(dbs))

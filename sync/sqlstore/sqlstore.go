@@ -1,7 +1,8 @@
 // Package sqlstore keeps the source's side of a push in a SQL database: a
 // [sync.Store] over database/sql for SQLite and PostgreSQL. It takes the
-// caller's *sql.DB and imports no driver; the tests use modernc.org/sqlite
-// (driver name "sqlite") and github.com/jackc/pgx/v5/stdlib ("pgx").
+// caller's *sql.DB and its [sqldialect.Dialect], and imports no driver; the
+// tests use modernc.org/sqlite (driver name "sqlite") and
+// github.com/jackc/pgx/v5/stdlib ("pgx").
 //
 // Schema changes are versioned and run by [Store.Migrate], explicitly. Each
 // is recorded in the table groupsync_migrations under the component "sync",
@@ -50,30 +51,22 @@ import (
 
 	"github.com/groupsync/groupsync/group"
 	"github.com/groupsync/groupsync/internal/sqlschema"
+	"github.com/groupsync/groupsync/sqldialect"
 	"github.com/groupsync/groupsync/sync"
-)
-
-// Dialect is the SQL dialect of the database.
-type Dialect int
-
-// The dialects.
-const (
-	SQLite Dialect = iota + 1
-	Postgres
 )
 
 // Store is a [sync.Store] in a SQL database. It is safe for concurrent use,
 // and several Stores, in several processes, may share one database.
 type Store struct {
 	db      *sql.DB
-	dialect Dialect
+	dialect sqldialect.Dialect
 }
 
 var _ sync.Store = (*Store)(nil)
 
 // New returns a store over db, which speaks dialect d. Call [Store.Migrate]
 // before using it.
-func New(db *sql.DB, d Dialect) *Store {
+func New(db *sql.DB, d sqldialect.Dialect) *Store {
 	return &Store{db: db, dialect: d}
 }
 
@@ -126,7 +119,7 @@ var migrations = [][]string{
 // again, and from several processes at once. On SQLite it returns an error
 // when the connection has no busy timeout (see the package doc).
 func (s *Store) Migrate(ctx context.Context) error {
-	if err := sqlschema.Migrate(ctx, s.db, s.dialect == Postgres, component, migrations); err != nil {
+	if err := sqlschema.Migrate(ctx, s.db, s.dialect, component, migrations); err != nil {
 		return fmt.Errorf("sqlstore: %w", err)
 	}
 	return nil
@@ -140,7 +133,7 @@ func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
 
 // q rewrites the ? placeholders of query for the dialect: $1, $2, … on
 // PostgreSQL.
-func (s *Store) q(query string) string { return sqlschema.Rebind(s.dialect == Postgres, query) }
+func (s *Store) q(query string) string { return sqlschema.Rebind(s.dialect, query) }
 
 // chunkSize bounds the member values of one statement, well below both
 // databases' limits on parameters.
@@ -184,7 +177,7 @@ func (s *Store) deleteMembers(ctx context.Context, tx *sql.Tx, sourceID string, 
 func (s *Store) Load(ctx context.Context) (sync.State, error) {
 	var st sync.State
 	opts := &sql.TxOptions{ReadOnly: true}
-	if s.dialect == Postgres {
+	if s.dialect == sqldialect.Postgres {
 		// One snapshot for all the statements of the transaction.
 		opts.Isolation = sql.LevelRepeatableRead
 	}
@@ -481,7 +474,7 @@ func (s *Store) Lease(ctx context.Context, owner string, ttl time.Duration) (fun
 // reads nothing, so the lease's upsert stays the transaction's first
 // statement.
 func (s *Store) now(ctx context.Context, tx *sql.Tx) (int64, error) {
-	if s.dialect != Postgres {
+	if s.dialect != sqldialect.Postgres {
 		return time.Now().UnixNano(), nil
 	}
 	var us int64

@@ -12,6 +12,7 @@ import (
 
 	"github.com/groupsync/groupsync/group"
 	"github.com/groupsync/groupsync/internal/sqltest"
+	"github.com/groupsync/groupsync/sqldialect"
 	"github.com/groupsync/groupsync/sync"
 	"github.com/groupsync/groupsync/sync/sqlstore"
 	"github.com/groupsync/groupsync/sync/storetest"
@@ -19,7 +20,7 @@ import (
 
 var ctx = context.Background()
 
-func newStore(t testing.TB, db *sql.DB, d sqlstore.Dialect) *sqlstore.Store {
+func newStore(t testing.TB, db *sql.DB, d sqldialect.Dialect) *sqlstore.Store {
 	t.Helper()
 	s := sqlstore.New(db, d)
 	if err := s.Migrate(ctx); err != nil {
@@ -30,22 +31,22 @@ func newStore(t testing.TB, db *sql.DB, d sqlstore.Dialect) *sqlstore.Store {
 
 // dialects runs f on SQLite and, where configured, PostgreSQL, with a
 // function that returns the DSN of a new empty database.
-func dialects(t *testing.T, f func(t *testing.T, driver string, d sqlstore.Dialect, dsn func(testing.TB) string)) {
-	t.Run("SQLite", func(t *testing.T) { f(t, "sqlite", sqlstore.SQLite, sqltest.SQLiteDSN) })
+func dialects(t *testing.T, f func(t *testing.T, driver string, d sqldialect.Dialect, dsn func(testing.TB) string)) {
+	t.Run("SQLite", func(t *testing.T) { f(t, "sqlite", sqldialect.SQLite, sqltest.SQLiteDSN) })
 	t.Run("Postgres", func(t *testing.T) {
 		sqltest.PostgresDSN(t) // skips without a database
-		f(t, "pgx", sqlstore.Postgres, sqltest.PostgresDSN)
+		f(t, "pgx", sqldialect.Postgres, sqltest.PostgresDSN)
 	})
 }
 
 func TestStore(t *testing.T) {
-	dialects(t, func(t *testing.T, driver string, d sqlstore.Dialect, dsn func(testing.TB) string) {
+	dialects(t, func(t *testing.T, driver string, d sqldialect.Dialect, dsn func(testing.TB) string) {
 		storetest.TestStore(t, func(t *testing.T) sync.Store { return newStore(t, sqltest.Open(t, driver, dsn(t)), d) })
 	})
 }
 
 func TestMigrateIsIdempotent(t *testing.T) {
-	dialects(t, func(t *testing.T, driver string, d sqlstore.Dialect, dsn func(testing.TB) string) {
+	dialects(t, func(t *testing.T, driver string, d sqldialect.Dialect, dsn func(testing.TB) string) {
 		db := sqltest.Open(t, driver, dsn(t))
 		s := newStore(t, db, d)
 		if err := s.Link(ctx, sync.Link{SourceID: "a", TargetID: "t1"}); err != nil {
@@ -68,7 +69,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 // TestMigrateConcurrently runs Migrate from several stores at once, as
 // several replicas starting together would.
 func TestMigrateConcurrently(t *testing.T) {
-	dialects(t, func(t *testing.T, driver string, d sqlstore.Dialect, dsn func(testing.TB) string) {
+	dialects(t, func(t *testing.T, driver string, d sqldialect.Dialect, dsn func(testing.TB) string) {
 		url := dsn(t)
 		const n = 4
 		errs := make(chan error, n)
@@ -88,7 +89,7 @@ func TestMigrateConcurrently(t *testing.T) {
 // *sql.DB as after a restart, finds everything the first one stored, and
 // that the lease holds between the two.
 func TestRestart(t *testing.T) {
-	dialects(t, func(t *testing.T, driver string, d sqlstore.Dialect, dsn func(testing.TB) string) {
+	dialects(t, func(t *testing.T, driver string, d sqldialect.Dialect, dsn func(testing.TB) string) {
 		url := dsn(t)
 		db1 := sqltest.Open(t, driver, url)
 		s1 := newStore(t, db1, d)
@@ -132,7 +133,7 @@ func TestRestart(t *testing.T) {
 // opened without a busy timeout, on which concurrent writers would fail.
 func TestSQLiteNeedsBusyTimeout(t *testing.T) {
 	db := sqltest.Open(t, "sqlite", "file:"+filepath.Join(t.TempDir(), "sync.db"))
-	if err := sqlstore.New(db, sqlstore.SQLite).Migrate(ctx); err == nil {
+	if err := sqlstore.New(db, sqldialect.SQLite).Migrate(ctx); err == nil {
 		t.Errorf("Migrate without a busy timeout succeeded, want an error saying to set one")
 	}
 }

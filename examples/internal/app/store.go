@@ -2,32 +2,20 @@ package app
 
 import (
 	"context"
-	"fmt"
+	"database/sql"
 
 	"github.com/groupsync/groupsync/examples/internal/database"
 	"github.com/groupsync/groupsync/scimx"
 	"github.com/groupsync/groupsync/scimx/sqlstore"
+	"github.com/groupsync/groupsync/sqldialect"
 )
 
-// OpenStore opens the store a -db flag names: "memory" for the in-memory
-// store, else a database (see [database.Open]), migrated to the current
-// schema. close releases it.
+// OpenStore opens the store of the app's groups that a -db flag names (see
+// [database.Open]), migrated to the current schema. close releases it.
 func OpenStore(ctx context.Context, spec string) (store scimx.Store, close func() error, err error) {
-	if spec == "memory" {
-		return &scimx.MemStore{}, func() error { return nil }, nil
-	}
-	db, postgres, err := database.Open(spec)
-	if err != nil {
-		return nil, nil, err
-	}
-	dialect := sqlstore.SQLite
-	if postgres {
-		dialect = sqlstore.Postgres
-	}
-	s := sqlstore.New(db, dialect)
-	if err := s.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, nil, fmt.Errorf("open %s: %w", spec, err)
-	}
-	return s, db.Close, nil
+	return database.Open(ctx, spec, func() scimx.Store { return &scimx.MemStore{} },
+		func(ctx context.Context, db *sql.DB, d sqldialect.Dialect) (scimx.Store, error) {
+			s := sqlstore.New(db, d)
+			return s, s.Migrate(ctx)
+		})
 }
