@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/groupsync/groupsync/internal/tabletest"
 	"github.com/groupsync/groupsync/origin"
 )
 
@@ -23,6 +24,7 @@ func TestOriginText(t *testing.T) {
 		{name: "source", o: origin.Source, text: "source", reason: "created by a push"},
 		{name: "target", o: origin.Target, text: "target", reason: "created in the app"},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Log(tt.reason)
@@ -114,6 +116,7 @@ func TestOriginUnmarshalText(t *testing.T) {
 			reason:  "unknown text is refused, not mapped to a guess; a failed decode keeps the value",
 		},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := origin.Target
@@ -205,6 +208,7 @@ func TestEffective(t *testing.T) {
 			reason:          "the link in the source's store is authoritative and records that this library created the group",
 		},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := origin.Effective(tt.reported, tt.createdBySource); got != tt.want {
@@ -331,6 +335,7 @@ func TestPermissions(t *testing.T) {
 			reason: "an unknown origin counts as app-created, and it is not linked",
 		},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := tt.pred.f(tt.o, tt.linked); got != tt.want {
@@ -382,6 +387,7 @@ func TestEffectiveThenPermissions(t *testing.T) {
 			reason:  "only membership follows the source for an associated app group",
 		},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := origin.Effective(tt.reported, tt.createdBySource)
@@ -433,6 +439,7 @@ func TestLinkedOnTarget(t *testing.T) {
 		{name: "R7 unknown origin without externalId", o: origin.Unknown, want: false,
 			reason: "nothing says a source holds it"},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := origin.LinkedOnTarget(tt.o, tt.externalID); got != tt.want {
