@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/internal/tabletest"
 	"github.com/groupsync/groupsync/origin"
 )
 
@@ -47,7 +48,7 @@ func TestValidateName(t *testing.T) {
 		{
 			name:   "real U+FFFD alone",
 			in:     "\uFFFD",
-			reason: "the replacement character, properly encoded, is a printable character",
+			reason: "a name that is only the replacement character is not empty, and the character is printable",
 		},
 		{
 			name:    "empty name",
@@ -122,6 +123,7 @@ func TestValidateName(t *testing.T) {
 			reason:  "an overlong encoding is not valid UTF-8, even of the replacement character",
 		},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := group.ValidateName(tt.in)
@@ -204,6 +206,7 @@ func TestGroupValidate(t *testing.T) {
 			reason: "only the empty id is refused; member ids are opaque to this package",
 		},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.g.Validate()

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/internal/tabletest"
 )
 
 // checkCanonical fails t unless m iterates, slices and counts as exactly the
@@ -88,6 +89,7 @@ func TestNewMembers(t *testing.T) {
 			reason: "NewMembers does not validate; Group.Validate reports the empty id, and relies on it sorting first",
 		},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Log(tt.reason)
@@ -141,6 +143,7 @@ func TestMembersContains(t *testing.T) {
 		{name: "R5 other case", id: "U1", want: false, reason: "ids compare byte for byte: U1 is not u1"},
 		{name: "prefix of a member", id: "u", want: false, reason: "a prefix of an id is a different id"},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := m.Contains(tt.id); got != tt.want {
@@ -263,6 +266,7 @@ func TestMembersEqual(t *testing.T) {
 			reason: "ids compare byte for byte",
 		},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := tt.a.Equal(tt.b); got != tt.want {
@@ -326,6 +330,7 @@ func TestMembersWith(t *testing.T) {
 			reason: "the empty set plus nothing is the empty set",
 		},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Log(tt.reason)
@@ -411,6 +416,7 @@ func TestMembersWithout(t *testing.T) {
 			reason: "the empty id is an id like any other for the set algebra",
 		},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Log(tt.reason)
@@ -527,6 +533,7 @@ func TestMembersDiff(t *testing.T) {
 			reason: "the merge handles sets of thousands of members",
 		},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Log(tt.reason)
@@ -614,6 +621,7 @@ func TestMembersDiffAllocs(t *testing.T) {
 			reason: "a converged pair allocates nothing: both results are nil",
 		},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := testing.AllocsPerRun(100, func() {
@@ -665,6 +673,7 @@ func TestMembersMarshalJSON(t *testing.T) {
 			reason: "a set encodes as its sorted, unique ids",
 		},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := json.Marshal(tt.m)
@@ -755,6 +764,7 @@ func TestMembersUnmarshalJSON(t *testing.T) {
 			reason:  "a single id is not an array; a failed decode keeps the set",
 		},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Log(tt.reason)
@@ -792,6 +802,7 @@ func TestMembersJSONRoundTrip(t *testing.T) {
 		{name: "empty id", m: group.NewMembers("", "u1"), reason: "the empty id is encoded and decoded like any other"},
 		{name: "R5 case differs", m: group.NewMembers("U1", "u1"), reason: "ids differing in case stay distinct"},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			data, err := json.Marshal(tt.m)
