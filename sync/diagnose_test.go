@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/groupsync/groupsync/internal/tabletest"
 	"github.com/groupsync/groupsync/sync"
 )
 
@@ -79,6 +80,7 @@ func TestR13Diagnose(t *testing.T) {
 			Outcome: sync.Updated, LastSuccess: at(3)}}},
 		current: sync.Plan{Groups: []sync.GroupPlan{{SourceID: "s1", Name: "Engineering"}}},
 	}}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if d := cmp.Diff(tt.want, sync.Diagnose(tt.state, tt.current), planOpts); d != "" {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/groupsync/groupsync/internal/tabletest"
 	"github.com/groupsync/groupsync/origin"
 	"github.com/groupsync/groupsync/sync"
 )
@@ -436,11 +437,9 @@ func TestPlan(t *testing.T) {
 			},
 		},
 	}}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.reason == "" {
-				t.Fatal("row has no reason")
-			}
 			diffPlan(t, tt.want, tt.policy.Plan(tt.in))
 		})
 	}
@@ -452,13 +451,14 @@ func TestR6NearMissNormalisation(t *testing.T) {
 		near                 bool
 		reason               string
 	}{
-		{"R6 case", "LEADERSHIP", "Leadership", true, "full case folding"},
+		{"R6 case", "LEADERSHIP", "Leadership", true, "R6 compares after full case folding, so names that differ only in case are a near miss"},
 		{"R6 sharp s folds to ss", "Straße", "STRASSE", true, "full case folding maps ß to ss"},
 		{"R6 inner white space", "Sales  EMEA", "Sales EMEA", true, "runs of white space collapse"},
 		{"R6 no-break and em spaces", " Sales\u00a0EMEA\u2003", "Sales EMEA", true, "any Unicode white space, trimmed and collapsed (tabs are control characters, refused in names)"},
 		{"R6 composed and decomposed", "Caf\u00e9", "Cafe\u0301", true, "NFC normalisation joins e and the combining accent"},
 		{"R6 different words", "Sales", "Sale", false, "a near miss is a normalisation match, not an edit distance"},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := sync.Policy{}.Plan(sync.Input{
@@ -489,11 +489,12 @@ func TestR10TooManyDeletes(t *testing.T) {
 		refused bool
 	}{
 		{"R10 default limit of 10", "11 unlinks exceed the default of 10: a failed source read must not wipe the target", sync.Policy{}, false, true},
-		{"R10 explicit allowance", "AllowDeletes lets the plan through", sync.Policy{}, true, false},
-		{"R10 negative limit means none", "MaxDeletes < 0 disables the check", sync.Policy{MaxDeletes: -1}, false, false},
+		{"R10 explicit allowance", "AllowDeletes is the explicit allowance R10 names: 11 unlinks over the default limit go through", sync.Policy{}, true, false},
+		{"R10 negative limit means none", "a negative MaxDeletes means no limit, so 11 unlinks go through", sync.Policy{MaxDeletes: -1}, false, false},
 		{"R10 limit counts deletes", "Delete action, limit 5: 11 deletes are too many", sync.Policy{MaxDeletes: 5, Unlink: sync.Delete}, false, true},
-		{"R10 at the limit", "11 at a limit of 11 is allowed", sync.Policy{MaxDeletes: 11}, false, false},
+		{"R10 at the limit", "a plan is refused only when its deletes plus unlinks exceed the limit, and 11 at a limit of 11 does not", sync.Policy{MaxDeletes: 11}, false, false},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := in
@@ -544,6 +545,7 @@ func TestR11Reads(t *testing.T) {
 		{"R11 force sync also reads every linked group", "a force sync repairs drift, so it needs the live members", true,
 			[]string{"t-adopt", "t-lead", "t-linked", "t-nosnap", "t-sales"}},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := in
@@ -557,20 +559,31 @@ func TestR11Reads(t *testing.T) {
 
 func TestFindingErrors(t *testing.T) {
 	tests := []struct {
-		kind sync.FindingKind
-		want error
+		name   string
+		kind   sync.FindingKind
+		want   error
+		reason string
 	}{
-		{sync.AmbiguousName, sync.ErrAmbiguousName},
-		{sync.LinkedElsewhere, sync.ErrLinkedElsewhere},
-		{sync.NearDuplicate, sync.ErrNearDuplicate},
-		{sync.ReadOnly, origin.ErrReadOnly},
-		{sync.MissingOnTarget, sync.ErrNotFound},
-		{sync.TooManyDeletes, sync.ErrTooManyDeletes},
+		{"R5 ambiguous name is ErrAmbiguousName", sync.AmbiguousName, sync.ErrAmbiguousName,
+			"R5: when two or more target groups carry the name, the planner reports ErrAmbiguousName"},
+		{"R5 linked elsewhere is ErrLinkedElsewhere", sync.LinkedElsewhere, sync.ErrLinkedElsewhere,
+			"R5: a group linked to another source group is reported, and callers tell that apart with errors.Is"},
+		{"R6 near duplicate is ErrNearDuplicate", sync.NearDuplicate, sync.ErrNearDuplicate,
+			"R6: a near miss fails or flags the group with a near-duplicate finding, told apart with errors.Is"},
+		{"R7 read-only is ErrReadOnly", sync.ReadOnly, origin.ErrReadOnly,
+			"R7: the planner reports a read-only finding wrapping ErrReadOnly, whose message says to manage the group in the app"},
+		{"R11 missing on target is ErrNotFound", sync.MissingOnTarget, sync.ErrNotFound,
+			"R11: a linked group deleted in the app is reported as not found on the target, not re-created"},
+		{"R10 too many deletes is ErrTooManyDeletes", sync.TooManyDeletes, sync.ErrTooManyDeletes,
+			"R10: a plan over MaxDeletes is refused with ErrTooManyDeletes"},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
-		if f := (sync.Finding{Kind: tt.kind, SourceID: "s", Name: "n"}); !errors.Is(f, tt.want) {
-			t.Errorf("errors.Is(%v finding, %v) = false, want true", tt.kind, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			if f := (sync.Finding{Kind: tt.kind, SourceID: "s", Name: "n"}); !errors.Is(f, tt.want) {
+				t.Errorf("errors.Is(%v finding, %v) = false, want true (%s)", tt.kind, tt.want, tt.reason)
+			}
+		})
 	}
 }
 

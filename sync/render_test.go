@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/groupsync/groupsync/internal/tabletest"
 	"github.com/groupsync/groupsync/origin"
 	"github.com/groupsync/groupsync/sync"
 )
@@ -42,12 +43,17 @@ func TestPlanString(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
+		reason string
 		policy sync.Policy
 		in     sync.Input
 	}{{
-		name: "empty",
+		name:   "empty",
+		reason: "a plan with nothing to do still prints its summary line, so a converged run says it did nothing instead of printing nothing",
 	}, {
-		name:   "every-operation",
+		name: "every-operation",
+		reason: "one plan with every kind of operation and two kinds of finding shows how each reads for people, like terraform plan: " +
+			"a long member list is cut after ten with its request count (R8), an app group under Delete is only unlinked (R10), " +
+			"a link by exact name shows its externalId and membership deltas (R5), a near miss is flagged (R6)",
 		policy: sync.Policy{Unlink: sync.Delete},
 		in: sync.Input{
 			Desired: []sync.SourceGroup{
@@ -72,7 +78,8 @@ func TestPlanString(t *testing.T) {
 			},
 		},
 	}, {
-		name: "force-unreadable",
+		name:   "force-unreadable",
+		reason: "R11: a force sync on a target that returns no members says it is forced, sends every member as an add and reports membership unreadable",
 		in: sync.Input{
 			Desired: []sync.SourceGroup{src("00g1", "Engineering", "u1", "u2")},
 			Current: []sync.TargetGroup{listed("t1", "00g1", "Engineering", origin.Source)},
@@ -81,14 +88,17 @@ func TestPlanString(t *testing.T) {
 		},
 	}, {
 		name:   "too-many-deletes",
+		reason: "R10: a refused plan still shows every unlink it would make, with the finding that refuses it, so the user sees what the limit stopped",
 		policy: sync.Policy{MaxDeletes: 1},
 		in: sync.Input{
 			Current: []sync.TargetGroup{listed("t1", "00g1", "A", origin.Source), listed("t2", "00g2", "B", origin.Source)},
 			Links:   []sync.Link{linked("00g1", "t1", true, "A"), linked("00g2", "t2", true, "B")},
 		},
 	}}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Log(tt.reason)
 			golden(t, "plan-"+tt.name, tt.policy.Plan(tt.in).String())
 		})
 	}
