@@ -30,9 +30,11 @@ var (
 
 // UnknownMembersError names the member values a resolver refused.
 type UnknownMembersError struct {
+	// Members holds the refused values, sorted and without duplicates.
 	Members []string
 }
 
+// Error names the refused members, at most 20 of them.
 func (e *UnknownMembersError) Error() string {
 	const show = 20
 	if len(e.Members) <= show {
@@ -41,6 +43,7 @@ func (e *UnknownMembersError) Error() string {
 	return fmt.Sprintf("unknown members: %s and %d more", strings.Join(e.Members[:show], ", "), len(e.Members)-show)
 }
 
+// Unwrap returns [ErrUnknownMembers].
 func (e *UnknownMembersError) Unwrap() error { return ErrUnknownMembers }
 
 // requestError is a refusal of a malformed or forbidden request, with the

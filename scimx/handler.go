@@ -26,6 +26,7 @@ const DefaultType = "Groups"
 
 // Event describes one committed change of a group.
 type Event struct {
+	// Tenant is the tenant of the request's credentials.
 	Tenant string
 	// Group is the group after the change (before it, for a delete),
 	// without members.

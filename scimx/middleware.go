@@ -30,8 +30,10 @@ type Authenticator interface {
 // Credential is the password of a [BasicAuth] user and the tenant it
 // belongs to.
 type Credential struct {
+	// Password is compared in constant time; an empty one never matches.
 	Password string
-	Tenant   string
+	// Tenant is the tenant the user's requests belong to.
+	Tenant string
 }
 
 // BearerTokens returns an [Authenticator] of the header

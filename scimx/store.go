@@ -16,7 +16,10 @@ import (
 // a partial state. View runs a read-only one. [MemStore] is an in-memory
 // Store; durable ones live in subpackages.
 type Store interface {
+	// View runs f in a read-only transaction of tenant.
 	View(ctx context.Context, tenant string, f func(Tx) error) error
+	// Update runs f in a read-write transaction of tenant and commits it
+	// unless f returns an error.
 	Update(ctx context.Context, tenant string, f func(Tx) error) error
 }
 
@@ -68,14 +71,20 @@ type Record struct {
 
 // Change is what one request changes in a group. Nil fields stay as they are.
 type Change struct {
-	Name       *string
-	ExternalID *string // "" clears it
-	Type       *string
-	Attributes map[string]string // non-nil replaces the local attributes
+	// Name sets the name.
+	Name *string
+	// ExternalID sets the externalId; "" clears it.
+	ExternalID *string
+	// Type sets the app-local group type.
+	Type *string
+	// Attributes, when non-nil, replaces the other local attributes.
+	Attributes map[string]string
 	// ClearMembers empties the member set before Remove and Add apply.
 	ClearMembers bool
-	Remove       []string
-	Add          []string
+	// Remove and Add hold the member values that leave and join, in that
+	// order.
+	Remove []string
+	Add    []string
 }
 
 // Store errors.

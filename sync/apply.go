@@ -19,9 +19,12 @@ import (
 // policy, and applies plans request by request. Its zero value is not
 // usable: Target and Store are required.
 type Applier struct {
+	// Policy is how the applier plans.
 	Policy Policy
+	// Target is what it pushes to, such as a scimclient.Client.
 	Target Target
-	Store  Store
+	// Store keeps the links, snapshots, statuses, last plan and lease.
+	Store Store
 	// Now is the clock that stamps statuses; nil means [time.Now]. With
 	// Concurrency above one it is called from several goroutines.
 	Now func() time.Time

@@ -74,7 +74,9 @@ func (p Problem) valid() bool { return int(p) < len(problemText) && problemText[
 
 // Diagnosis is one problem of one group.
 type Diagnosis struct {
-	Problem  Problem
+	// Problem is the row of the troubleshooting table.
+	Problem Problem
+	// SourceID and Name identify the source group.
 	SourceID string
 	Name     string
 	// Since is when the changes started pending (ChangesPending), when

@@ -46,7 +46,7 @@ type GroupError struct {
 	Op       string // what was being done: "create", "link", "update", "unlink" or "delete"
 	SourceID string // the source group's id
 	Name     string // the group's name
-	Err      error
+	Err      error  // the cause
 }
 
 // Error describes the failure with the group's name and source id.
@@ -59,7 +59,9 @@ func (e *GroupError) Unwrap() error { return e.Err }
 
 // LeaseError says who holds the lease of a store, and until when.
 type LeaseError struct {
+	// Owner names the run that holds the lease.
 	Owner string
+	// Until is when the lease expires unless renewed.
 	Until time.Time
 }
 

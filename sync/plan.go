@@ -30,6 +30,7 @@ type Plan struct {
 
 // GroupPlan is what a plan does to one source group's target group.
 type GroupPlan struct {
+	// SourceID is the source group's id.
 	SourceID string
 	// TargetID is the target group's id; empty when the plan creates it or
 	// found none to use.
@@ -101,6 +102,7 @@ func (k *OpKind) UnmarshalText(text []byte) error {
 
 // Op is one typed operation of a [GroupPlan].
 type Op struct {
+	// Kind says what the operation does.
 	Kind OpKind
 	// Name is the new name of OpCreate and OpRename.
 	Name string `json:",omitempty"`
@@ -219,6 +221,7 @@ func unmarshalName(names []string, text []byte, what string) (int, error) {
 // [ErrNearDuplicate], [origin.ErrReadOnly], [ErrNotFound],
 // [ErrTooManyDeletes]), for the kinds that have one.
 type Finding struct {
+	// Kind says what the plan found.
 	Kind FindingKind
 	// SourceID and Name identify the source group; both are empty for
 	// TooManyDeletes, which concerns the whole plan.

@@ -56,6 +56,8 @@ func (o *Outcome) UnmarshalText(text []byte) error {
 
 // Status is what the last push attempt did to one group (R12).
 type Status struct {
+	// SourceID, TargetID and Name identify the group; TargetID is empty
+	// until the group has a target group.
 	SourceID string
 	TargetID string `json:",omitempty"`
 	Name     string

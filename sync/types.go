@@ -25,13 +25,16 @@ type SourceGroup struct {
 
 // TargetGroup is a target group as the source sees it.
 type TargetGroup struct {
+	// ID, ExternalID and Name are the target's.
 	ID         string
 	ExternalID string
 	Name       string
 	// Origin is what the target reports; [origin.Unknown] when it does not
 	// say.
 	Origin origin.Origin
-	// Members holds the group's live members when MembersRead is true.
+	// Members holds the group's live members when MembersRead is true:
+	// a List leaves them out, a Get reads them where the target returns
+	// them.
 	Members     group.Members
 	MembersRead bool
 }
@@ -39,6 +42,7 @@ type TargetGroup struct {
 // Snapshot is a linked group's name and members as last pushed: what the
 // source knows to be on the target.
 type Snapshot struct {
+	// Name and Members are as the last applied request left them.
 	Name    string
 	Members group.Members
 }
@@ -51,6 +55,7 @@ func (s Snapshot) Equal(o Snapshot) bool {
 // Link ties a source group to the target group it pushes to. The source's
 // store holds it; it is authoritative.
 type Link struct {
+	// SourceID is the source group's id, TargetID its target group's.
 	SourceID string
 	TargetID string
 	// Created records that this library created the target group, which

@@ -539,12 +539,16 @@ func (v *flexBool) UnmarshalJSON(b []byte) error {
 // [groupsync.ErrConflict], 400 mutability [origin.ErrReadOnly], 401 and 403
 // [groupsync.ErrNotConnected].
 type HTTPError struct {
+	// Method and Path are the request's, Path relative to the base URL.
 	Method, Path string
-	Status       int
-	ScimType     string
-	Detail       string
+	// Status is the answer's HTTP status.
+	Status int
+	// ScimType and Detail are the error body's, when it has them.
+	ScimType string
+	Detail   string
 }
 
+// Error names the request, the status and the server's detail.
 func (e *HTTPError) Error() string {
 	s := fmt.Sprintf("%s %s: %d %s", e.Method, e.Path, e.Status, http.StatusText(e.Status))
 	if e.ScimType != "" {
@@ -556,6 +560,7 @@ func (e *HTTPError) Error() string {
 	return s
 }
 
+// Unwrap returns the sentinel of package sync for the status, or nil.
 func (e *HTTPError) Unwrap() error {
 	switch {
 	case e.Status == http.StatusNotFound:

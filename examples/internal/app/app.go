@@ -69,12 +69,17 @@ func adminAuth(auth scimx.Authenticator, next http.Handler) http.Handler {
 
 // Group is a group as the admin API shows it.
 type Group struct {
+	// ID, DisplayName, ExternalID and Members are the group's SCIM
+	// attributes; Members are sorted.
 	ID          string   `json:"id"`
 	DisplayName string   `json:"displayName"`
 	ExternalID  string   `json:"externalId"`
 	Members     []string `json:"members"`
-	Type        string   `json:"type"`
-	Origin      string   `json:"origin"`
+	// Type is the app's group type, which a push never changes.
+	Type string `json:"type"`
+	// Origin is "source" for a group a push created, "target" for one
+	// made in the app.
+	Origin string `json:"origin"`
 }
 
 func view(r scimx.Record) Group {
