@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/groupsync/groupsync/internal/tabletest"
 	"github.com/groupsync/groupsync/scimx"
 )
 
@@ -34,12 +35,8 @@ func TestServiceProviderConfig(t *testing.T) {
 			want:   []any{},
 			reason: "an authenticator of the app's own says nothing of its scheme, so none is advertised"},
 	}
-	seen := map[string]bool{}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
-		if tt.reason == "" || seen[tt.name] {
-			t.Fatalf("row %q: every row needs a reason and a name of its own", tt.name)
-		}
-		seen[tt.name] = true
 		t.Run(tt.name, func(t *testing.T) {
 			s := newServer(t, scimx.ServerOptions{Auth: tt.auth})
 			r := s.do(t, "GET", "/ServiceProviderConfig", "", tt.header...).must(t, 200)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/internal/tabletest"
 	"github.com/groupsync/groupsync/origin"
 	"github.com/groupsync/groupsync/scimx"
 )
@@ -47,16 +48,21 @@ func TestValuesBeyondLimitsAreRefused(t *testing.T) {
 	s := newServer(t, scimx.ServerOptions{})
 	id := s.Put("a", group.Group{Name: "Eng", Origin: origin.Source})
 	long := strings.Repeat("x", 2000)
-	tests := []struct{ name, method, path, body string }{
-		{"NUL in a member value", "PATCH", "/Groups/" + id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"u\u0000"}]}]}`},
-		{"NUL in an externalId", "POST", "/Groups", `{` + groupSchemaJSON + `,"displayName":"New","externalId":"x\u0000"}`},
-		{"a very long name", "POST", "/Groups", `{` + groupSchemaJSON + `,"displayName":"` + long + `"}`},
-		{"a very long member value", "PUT", "/Groups/" + id, `{` + groupSchemaJSON + `,"displayName":"Eng","members":[{"value":"` + long + `"}]}`},
+	tests := []struct{ name, reason, method, path, body string }{
+		{"NUL in a member value", "PostgreSQL text cannot hold a NUL, so the handler refuses control characters before any store sees them",
+			"PATCH", "/Groups/" + id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"u\u0000"}]}]}`},
+		{"NUL in an externalId", "an externalId is stored like a member value: a NUL is refused by the handler, not by one store's driver",
+			"POST", "/Groups", `{` + groupSchemaJSON + `,"displayName":"New","externalId":"x\u0000"}`},
+		{"a very long name", "2000 bytes is over the 1024-byte bound on values, which keeps them within what every store indexes",
+			"POST", "/Groups", `{` + groupSchemaJSON + `,"displayName":"` + long + `"}`},
+		{"a very long member value", "a member value has the same 1024-byte bound as a name, so a PUT with a longer one is refused whole",
+			"PUT", "/Groups/" + id, `{` + groupSchemaJSON + `,"displayName":"Eng","members":[{"value":"` + long + `"}]}`},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if r := s.do(t, tt.method, tt.path, tt.body); r.status != 400 {
-				t.Errorf("%s: %d %s, want 400", tt.method, r.status, r.raw)
+				t.Errorf("%s: %d %s, want 400 (%s)", tt.method, r.status, r.raw, tt.reason)
 			}
 		})
 	}

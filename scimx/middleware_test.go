@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/groupsync/groupsync/internal/tabletest"
 	"github.com/groupsync/groupsync/scimx"
 )
 
@@ -225,6 +226,7 @@ func TestMiddlewareAuthenticators(t *testing.T) {
 			auth: plain, header: []string{"Authorization", "Bearer key-b"},
 		},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var tenant string
@@ -299,21 +301,29 @@ func TestMiddlewareAuthenticatorsCopyTheirMaps(t *testing.T) {
 		header []string
 		tenant string
 		ok     bool
+		reason string
 	}{
-		{"bearer keeps the old tenant", bearer, []string{"Authorization", "Bearer tok-a"}, "a", true},
-		{"bearer ignores an added token", bearer, []string{"Authorization", "Bearer tok-b"}, "", false},
-		{"header keeps the old tenant", apiKey, []string{"X-API-Key", "tok-a"}, "a", true},
-		{"header ignores an added token", apiKey, []string{"X-API-Key", "tok-b"}, "", false},
-		{"basic keeps the old tenant", basic, []string{"Authorization", mwBasic("alice", "pw-a")}, "a", true},
-		{"basic ignores an added user", basic, []string{"Authorization", mwBasic("bob", "pw-b")}, "", false},
+		{"bearer keeps the old tenant", bearer, []string{"Authorization", "Bearer tok-a"}, "a", true,
+			"BearerTokens copied the map it was given: moving tok-a to tenant b afterwards must not move its requests to b"},
+		{"bearer ignores an added token", bearer, []string{"Authorization", "Bearer tok-b"}, "", false,
+			"tok-b was added to the caller's map after BearerTokens was built, so it is no credential"},
+		{"header keeps the old tenant", apiKey, []string{"X-API-Key", "tok-a"}, "a", true,
+			"HeaderTokens copied the map it was given: moving tok-a to tenant b afterwards must not move its requests to b"},
+		{"header ignores an added token", apiKey, []string{"X-API-Key", "tok-b"}, "", false,
+			"tok-b was added to the caller's map after HeaderTokens was built, so it is no credential"},
+		{"basic keeps the old tenant", basic, []string{"Authorization", mwBasic("alice", "pw-a")}, "a", true,
+			"BasicAuth copied the map it was given: moving alice to tenant b afterwards must not move her requests to b"},
+		{"basic ignores an added user", basic, []string{"Authorization", mwBasic("bob", "pw-b")}, "", false,
+			"bob was added to the caller's map after BasicAuth was built, so he is no user"},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req := httptest.NewRequest(http.MethodGet, "/Groups", nil)
 			req.Header.Set(tt.header[0], tt.header[1])
 			tenant, ok := tt.auth.Authenticate(req)
 			if tenant != tt.tenant || ok != tt.ok {
-				t.Errorf("got %q, %v, want %q, %v: a change to the map after construction must not count", tenant, ok, tt.tenant, tt.ok)
+				t.Errorf("got %q, %v, want %q, %v: a change to the map after construction must not count (%s)", tenant, ok, tt.tenant, tt.ok, tt.reason)
 			}
 		})
 	}
@@ -402,6 +412,7 @@ func TestMiddlewareLimitBody(t *testing.T) {
 			status: http.StatusRequestEntityTooLarge,
 		},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var contentLength int64
@@ -674,6 +685,7 @@ func TestMiddlewareLogRequests(t *testing.T) {
 			want: map[string]any{"level": "INFO", "method": "GET", "path": "/", "status": 200.0},
 		},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			logs.Reset()

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/internal/tabletest"
 	"github.com/groupsync/groupsync/origin"
 	"github.com/groupsync/groupsync/scimx"
 )
@@ -130,7 +131,9 @@ func TestR16TenantIsolation(t *testing.T) {
 			for _, id := range []string{other.lead, other.fin} {
 				before[id] = isoSnapshot(t, s, other.name, id)
 			}
-			for _, r := range rows(me, other) {
+			rs := rows(me, other)
+			tabletest.Check(t, rs)
+			for _, r := range rs {
 				t.Run(r.name, func(t *testing.T) {
 					got := s.do(t, r.method, r.path, r.body, append(slices.Clone(auth), r.header...)...)
 					if got.status != r.status {

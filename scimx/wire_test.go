@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/internal/tabletest"
 	"github.com/groupsync/groupsync/origin"
 	"github.com/groupsync/groupsync/scimx"
 )
@@ -352,6 +353,7 @@ var entraShapes = []entra{{
 }}
 
 func TestWireEntraID(t *testing.T) {
+	tabletest.Check(t, entraShapes)
 	for _, e := range entraShapes {
 		t.Run(e.name, func(t *testing.T) {
 			t.Log(e.reason)
@@ -761,7 +763,7 @@ func TestWireFilterValueEscapes(t *testing.T) {
 	for _, name := range []string{"R&D", `Say "hi"`, `back\slash`, "Ünïcødé", "<b>"} {
 		ids[name] = s.Put("a", appGroup(name, "u&1", `u"2`))
 	}
-	for _, r := range []struct {
+	filters := []struct {
 		name, reason string
 		filter       string
 		want         string // the group's name
@@ -776,7 +778,9 @@ func TestWireFilterValueEscapes(t *testing.T) {
 		{"R5/escaped-unicode-lower-hex", `\u00dc is Ü too: hex digits are case-insensitive`, `displayName eq "\u00dcn\u00efc\u00f8d\u00e9"`, "Ünïcødé"},
 		{"SCIM/members-escaped", `a member value with an escape is the decoded value`, `displayName eq "R&D" and members[value eq "u\u00261"]`, "R&D"},
 		{"SCIM/members-eq-escaped", `Entra's probe of a member value with a quote`, `displayName eq "R&D" and members eq "u\"2"`, "R&D"},
-	} {
+	}
+	tabletest.Check(t, filters)
+	for _, r := range filters {
 		t.Run(r.name, func(t *testing.T) {
 			p := wireList(t, s.do(t, "GET", "/Groups?filter="+url.QueryEscape(r.filter), ""))
 			if !slices.Equal(p.ids, []string{ids[r.want]}) {
