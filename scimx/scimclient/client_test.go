@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/internal/tabletest"
 	"github.com/groupsync/groupsync/origin"
 	"github.com/groupsync/groupsync/scimx"
 	"github.com/groupsync/groupsync/scimx/scimclient"
@@ -74,12 +75,13 @@ func TestR1ConnectionCheck(t *testing.T) {
 	tests := []struct {
 		name, url, token, reason string
 	}{
-		{"R1 wrong token", s.URL, "nope", "401 is not connected"},
-		{"R1 refused", refused, tokenA, "nothing listens there"},
-		{"R1 not SCIM", notSCIM.URL, tokenA, "an HTML page is not a ListResponse"},
-		{"R1 JSON but not a ListResponse", jsonNotList.URL, tokenA, "a ListResponse has its schema"},
-		{"R1 wrong path", strings.TrimSuffix(s.URL, "/scim/v2") + "/nope", tokenA, "404 on /Groups"},
+		{"R1 wrong token", s.URL, "nope", "R1 names 401 among the causes: a target that refuses the credentials is not connected"},
+		{"R1 refused", refused, tokenA, "nothing listens there: a refused connection is not connected, and nothing can be pushed"},
+		{"R1 not SCIM", notSCIM.URL, tokenA, "R1 expects a 200 ListResponse; an HTML page at that URL is no SCIM service"},
+		{"R1 JSON but not a ListResponse", jsonNotList.URL, tokenA, "a 200 with JSON is not enough: R1 expects a ListResponse, which names its schema"},
+		{"R1 wrong path", strings.TrimSuffix(s.URL, "/scim/v2") + "/nope", tokenA, "a base URL without /scim/v2 answers GET /Groups with 404: no SCIM service there"},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := scimclient.New(tt.url, scimclient.Options{Auth: scimclient.Bearer(tt.token), MaxRetryWait: time.Millisecond})

@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/groupsync/groupsync/internal/tabletest"
 	"github.com/groupsync/groupsync/scimx"
 	"github.com/groupsync/groupsync/scimx/scimclient"
 	"github.com/groupsync/groupsync/scimx/scimxtest"
@@ -164,6 +165,7 @@ func TestR15FaultRetryAfter(t *testing.T) {
 		{"R15 HTTP date", "a date two seconds ahead, whole seconds, is at least one second away",
 			func() string { return time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat) }},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -241,18 +243,20 @@ func TestR15FaultTransientStatusesRetried(t *testing.T) {
 // Retry-After, and the error keeps the status and its sentinel.
 func TestR15FaultPermanentStatusesNotRetried(t *testing.T) {
 	tests := []struct {
+		name   string
 		status int
 		want   error // the sentinel the answer maps to, if any
 		reason string
 	}{
-		{400, nil, "a bad request does not get better"},
-		{401, groupsync.ErrNotConnected, "wrong credentials stay wrong"},
-		{403, groupsync.ErrNotConnected, "a forbidden request stays forbidden"},
-		{404, groupsync.ErrNotFound, "a missing group stays missing"},
-		{409, groupsync.ErrConflict, "a conflict needs another request"},
+		{"R15 400", 400, nil, "a bad request does not get better"},
+		{"R15 401", 401, groupsync.ErrNotConnected, "wrong credentials stay wrong"},
+		{"R15 403", 403, groupsync.ErrNotConnected, "a forbidden request stays forbidden"},
+		{"R15 404", 404, groupsync.ErrNotFound, "a missing group stays missing"},
+		{"R15 409", 409, groupsync.ErrConflict, "a conflict needs another request"},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
-		t.Run(fmt.Sprintf("R15 %d", tt.status), func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFltServer(t, nil)
 			id := f.real.Put("a", appGroup("Eng", "u1"))
@@ -296,6 +300,7 @@ func TestR15FaultDroppedConnection(t *testing.T) {
 		{"R15 dropped before the server saw it", "nothing was applied, the retry applies it", false},
 		{"R14 dropped after the server applied it", "the retry repeats what took effect", true},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -438,19 +443,23 @@ func TestR15FaultRetryAfterBeyondMaxRetryWait(t *testing.T) {
 // with the context's error.
 func TestR15FaultContextEndsBackoffWait(t *testing.T) {
 	tests := []struct {
-		name string
-		ctx  func() (context.Context, context.CancelFunc)
-		want error
+		name   string
+		ctx    func() (context.Context, context.CancelFunc)
+		want   error
+		reason string
 	}{
 		{"R15 cancel", func() (context.Context, context.CancelFunc) {
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(200*time.Millisecond, cancel)
 			return ctx, cancel
-		}, context.Canceled},
+		}, context.Canceled,
+			"a caller that cancels has given up on the call: waiting out the 5-second Retry-After would ignore it"},
 		{"R15 deadline", func() (context.Context, context.CancelFunc) {
 			return context.WithTimeout(context.Background(), 200*time.Millisecond)
-		}, context.DeadlineExceeded},
+		}, context.DeadlineExceeded,
+			"a deadline bounds the whole call, backoff waits included, so it ends the wait with DeadlineExceeded"},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -464,10 +473,10 @@ func TestR15FaultContextEndsBackoffWait(t *testing.T) {
 			start := time.Now()
 			err := c.Check(ctx)
 			if elapsed := time.Since(start); elapsed > time.Second {
-				t.Errorf("Check took %v, want it to return when the context ends", elapsed)
+				t.Errorf("Check took %v, want it to return when the context ends (%s)", elapsed, tt.reason)
 			}
 			if !errors.Is(err, tt.want) {
-				t.Errorf("Check = %v, want %v", err, tt.want)
+				t.Errorf("Check = %v, want %v (%s)", err, tt.want, tt.reason)
 			}
 		})
 	}

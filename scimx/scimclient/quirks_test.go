@@ -21,6 +21,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/internal/tabletest"
 	"github.com/groupsync/groupsync/origin"
 	"github.com/groupsync/groupsync/scimx/scimclient"
 	groupsync "github.com/groupsync/groupsync/sync"
@@ -552,11 +553,12 @@ func TestQuirkCreateAnswers(t *testing.T) {
 		name, create, reason string
 		wantCalls            []string
 	}{
-		{"no Location header", "no location", "the id is in the body",
+		{"no Location header", "no location", "a 201 without Location still carries the group: its id is read from the body, with no second request",
 			[]string{"POST /Groups"}},
-		{"empty body", "empty", "the group is found by its externalId",
+		{"empty body", "empty", "a 201 with no body says nothing of the id, and the externalId the client just sent finds the group",
 			[]string{"POST /Groups", `GET /Groups externalId eq "00g1"`}},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newQkServer(t, func(s *qkServer) { s.create = tt.create })
@@ -588,30 +590,38 @@ func TestQuirkErrorBodies(t *testing.T) {
 		call   func(context.Context, *scimclient.Client) error
 		want   scimclient.HTTPError
 		is     error
+		reason string
 	}{
 		{"404 string status, no scimType", 404, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"404","detail":"no group"}`,
 			func(ctx context.Context, c *scimclient.Client) error { _, err := c.Get(ctx, "g1"); return err },
-			scimclient.HTTPError{Method: "GET", Path: "/Groups/g1", Status: 404, Detail: "no group"}, groupsync.ErrNotFound},
+			scimclient.HTTPError{Method: "GET", Path: "/Groups/g1", Status: 404, Detail: "no group"}, groupsync.ErrNotFound,
+			"RFC 7644 writes status as a string and scimType is optional: the status comes from the HTTP answer, and a 404 is ErrNotFound"},
 		{"409 string status", 409, `{"status":"409","scimType":"uniqueness","detail":"name taken"}`,
 			func(ctx context.Context, c *scimclient.Client) error {
 				return c.Update(ctx, "g1", groupsync.Change{Name: "Ops"})
 			},
-			scimclient.HTTPError{Method: "PATCH", Path: "/Groups/g1", Status: 409, ScimType: "uniqueness", Detail: "name taken"}, groupsync.ErrConflict},
+			scimclient.HTTPError{Method: "PATCH", Path: "/Groups/g1", Status: 409, ScimType: "uniqueness", Detail: "name taken"}, groupsync.ErrConflict,
+			"a body without the Error schema is still read for its scimType and detail, and a 409 is ErrConflict (R5, R14 act on it)"},
 		{"R7 400 mutability, string status", 400, `{"status":"400","scimType":"mutability","detail":"managed in the app"}`,
 			func(ctx context.Context, c *scimclient.Client) error { return c.Delete(ctx, "g1") },
-			scimclient.HTTPError{Method: "DELETE", Path: "/Groups/g1", Status: 400, ScimType: "mutability", Detail: "managed in the app"}, origin.ErrReadOnly},
+			scimclient.HTTPError{Method: "DELETE", Path: "/Groups/g1", Status: 400, ScimType: "mutability", Detail: "managed in the app"}, origin.ErrReadOnly,
+			"R7: the client maps a 400 mutability answer to ErrReadOnly"},
 		{"R8 400 without scimType on a member change", 400, `{"status":"400","detail":"user u9 does not exist"}`,
 			func(ctx context.Context, c *scimclient.Client) error {
 				return c.Update(ctx, "g1", groupsync.Change{Add: []string{"u9"}})
 			},
-			scimclient.HTTPError{Method: "PATCH", Path: "/Groups/g1", Status: 400, Detail: "user u9 does not exist"}, groupsync.ErrMemberRefused},
+			scimclient.HTTPError{Method: "PATCH", Path: "/Groups/g1", Status: 400, Detail: "user u9 does not exist"}, groupsync.ErrMemberRefused,
+			"R8: a 400 on a request that carried members may be a refused member, so the applier retries member by member; no scimType is needed"},
 		{"401 string status", 401, `{"status":"401","detail":"expired token"}`,
 			func(ctx context.Context, c *scimclient.Client) error { return c.Delete(ctx, "g1") },
-			scimclient.HTTPError{Method: "DELETE", Path: "/Groups/g1", Status: 401, Detail: "expired token"}, groupsync.ErrNotConnected},
+			scimclient.HTTPError{Method: "DELETE", Path: "/Groups/g1", Status: 401, Detail: "expired token"}, groupsync.ErrNotConnected,
+			"R1: credentials that stop working mean the target is no longer connected, whatever the body looks like"},
 		{"400 from a proxy, in HTML", 400, `<html><body>Bad Request</body></html>`,
 			func(ctx context.Context, c *scimclient.Client) error { return c.Delete(ctx, "g1") },
-			scimclient.HTTPError{Method: "DELETE", Path: "/Groups/g1", Status: 400}, nil},
+			scimclient.HTTPError{Method: "DELETE", Path: "/Groups/g1", Status: 400}, nil,
+			"a proxy's HTML page is no SCIM error: the client keeps the HTTP status, invents no detail, and a 400 without members maps to no sentinel"},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -633,10 +643,10 @@ func TestQuirkErrorBodies(t *testing.T) {
 				t.Fatalf("got %v, want an *HTTPError", err)
 			}
 			if d := cmp.Diff(tt.want, *he); d != "" {
-				t.Errorf("HTTPError (-want +got):\n%s", d)
+				t.Errorf("HTTPError (-want +got), %s:\n%s", tt.reason, d)
 			}
 			if tt.is != nil && !errors.Is(err, tt.is) {
-				t.Errorf("got %v, want it to wrap %v", err, tt.is)
+				t.Errorf("got %v, want it to wrap %v (%s)", err, tt.is, tt.reason)
 			}
 		})
 	}
@@ -739,6 +749,7 @@ func TestR5QuirkConflictOnCreate(t *testing.T) {
 			wantPatches: 1,
 		},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newQkServer(t, func(s *qkServer) { s.foldNames = true })
@@ -972,8 +983,9 @@ func TestQuirkPaging(t *testing.T) {
 		{"pages smaller than the client's", 4, func(s *qkServer) { s.pages, s.itemsPerPage = []int{5, 3, 7, 2, 6}, 7 },
 			"a short page before the end is not the end"},
 		{"totalResults as a string", 10, func(s *qkServer) { s.totalAsString = true },
-			`"23" is 23`},
+			`some servers send totalResults as a JSON string; "23" still means 23 groups`},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newQkServer(t, tt.setup)
