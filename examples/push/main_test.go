@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/groupsync/groupsync/examples/internal/app"
+	"github.com/groupsync/groupsync/internal/tabletest"
 	"github.com/groupsync/groupsync/scimx"
 	groupsync "github.com/groupsync/groupsync/sync"
 )
@@ -145,22 +146,29 @@ func TestPushExitCodes(t *testing.T) {
 		t.Fatalf("setup push: exit %d", code)
 	}
 	tests := []struct {
-		name string
-		args []string
-		code int
+		name   string
+		args   []string
+		code   int
+		reason string
 	}{
-		{"usage: no source", nil, 2},
-		{"usage: unknown flag", []string{"-nope"}, 2},
-		{"not connected: wrong token", []string{"-source", f.source(t, "A"), "-token", "wrong"}, 2},
-		{"too many deletes", []string{"-source", f.source(t)}, 3},
-		{"a group failed", []string{"-source", f.source(t, append(eleven, "Refused")...)}, 1},
+		{"usage: no source", nil, 2,
+			"without -source there is no desired set to push: a usage error, exit 2 as the command's doc says"},
+		{"usage: unknown flag", []string{"-nope"}, 2,
+			"an unknown flag is a usage error, exit 2"},
+		{"R1 not connected: wrong token", []string{"-source", f.source(t, "A"), "-token", "wrong"}, 2,
+			"R1: a wrong token fails the connection check before anything is written; the doc puts it with the usage errors, exit 2"},
+		{"R10 too many deletes", []string{"-source", f.source(t)}, 3,
+			"R10: an empty source would unlink all 11 groups, over the default limit of 10, so the plan is refused whole: exit 3"},
+		{"R15 a group failed", []string{"-source", f.source(t, append(eleven, "Refused")...)}, 1,
+			"R15: the refused POST fails that one group, the others go on, and the run reports the failure: exit 1"},
 	}
+	tabletest.Check(t, tests)
 	f.fail = "Refused"
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out, code := f.push(t, tt.args...)
 			if code != tt.code {
-				t.Errorf("exit %d, want %d; output:\n%s", code, tt.code, out)
+				t.Errorf("exit %d, want %d (%s); output:\n%s", code, tt.code, tt.reason, out)
 			}
 		})
 	}
