@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/groupsync/groupsync/examples/internal/app"
+	"github.com/groupsync/groupsync/internal/tabletest"
 )
 
 func newApp(t *testing.T) *httptest.Server {
@@ -83,22 +84,32 @@ func TestAdminAPI(t *testing.T) {
 	tests := []struct {
 		name, token, method, path, body string
 		status                          int
+		reason                          string
 	}{
-		{"wrong token", "nope", "GET", "/admin/groups", "", 401},
-		{"other tenant's id", "tb", "GET", "/admin/groups/" + g.ID, "", 404},
-		{"unknown id", "ta", "PATCH", "/admin/groups/nope", `{"type":"x"}`, 404},
-		{"malformed JSON", "ta", "POST", "/admin/groups", `{"displayName":`, 400},
-		{"unknown field", "ta", "POST", "/admin/groups", `{"displayName":"X","colour":"red"}`, 400},
-		{"no name", "ta", "POST", "/admin/groups", `{"members":["u1"]}`, 400},
-		{"control character", "ta", "PATCH", "/admin/groups/" + g.ID, `{"displayName":"a\u0000b"}`, 400},
-		{"empty member", "ta", "PATCH", "/admin/groups/" + g.ID, `{"members":[""]}`, 400},
+		{"wrong token", "nope", "GET", "/admin/groups", "", 401,
+			"the admin API sits behind the same bearer tokens as SCIM: an unknown one is 401, in the admin API's error format"},
+		{"R16 other tenant's id", "tb", "GET", "/admin/groups/" + g.ID, "", 404,
+			"R16: tenant b cannot see tenant a's group, and its id answers 404, not 403, which would reveal it"},
+		{"unknown id", "ta", "PATCH", "/admin/groups/nope", `{"type":"x"}`, 404,
+			"no group has that id, so there is nothing to change"},
+		{"malformed JSON", "ta", "POST", "/admin/groups", `{"displayName":`, 400,
+			"a body that is not JSON is the client's mistake"},
+		{"unknown field", "ta", "POST", "/admin/groups", `{"displayName":"X","colour":"red"}`, 400,
+			"unknown fields are refused, so a misspelt one such as colour is not silently dropped"},
+		{"no name", "ta", "POST", "/admin/groups", `{"members":["u1"]}`, 400,
+			"a group needs a displayName, in the app as over SCIM"},
+		{"control character", "ta", "PATCH", "/admin/groups/" + g.ID, `{"displayName":"a\u0000b"}`, 400,
+			"a name with a control character is invalid (group.ValidateName), whichever API sets it"},
+		{"empty member", "ta", "PATCH", "/admin/groups/" + g.ID, `{"members":[""]}`, 400,
+			"a member id names an existing user or group and cannot be empty"},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			status, body := call(t, s, tt.token, tt.method, tt.path, tt.body)
 			var e struct{ Error string }
 			if status != tt.status || json.Unmarshal([]byte(body), &e) != nil || e.Error == "" {
-				t.Errorf("%s %s = %d %s, want %d with {\"error\":…}", tt.method, tt.path, status, body, tt.status)
+				t.Errorf("%s %s = %d %s, want %d with {\"error\":…} (%s)", tt.method, tt.path, status, body, tt.status, tt.reason)
 			}
 		})
 	}
