@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/groupsync/groupsync/internal/tabletest"
 )
 
 func TestRunServesAndShutsDown(t *testing.T) {
@@ -34,10 +36,18 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
 
-	for _, tc := range []struct {
+	tokens := []struct {
+		name   string
 		token  string
 		status int
-	}{{"t1", 200}, {"t2", 200}, {"t3", 401}} {
+		reason string
+	}{
+		{"R16 first tenant's token", "t1", 200, "the first -token is tenant-1's bearer token, so its R1 connection check is answered"},
+		{"R16 second tenant's token", "t2", 200, "each -token flag adds a tenant of its own; the second serves tenant-2"},
+		{"token not given", "t3", 401, "a token not given on the command line is no credential"},
+	}
+	tabletest.Check(t, tokens)
+	for _, tc := range tokens {
 		req, _ := http.NewRequest("GET", base+"/Groups?startIndex=1&count=1", nil)
 		req.Header.Set("Authorization", "Bearer "+tc.token)
 		res, err := http.DefaultClient.Do(req)
@@ -46,7 +56,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		}
 		res.Body.Close()
 		if res.StatusCode != tc.status {
-			t.Errorf("token %s: status %d, want %d", tc.token, res.StatusCode, tc.status)
+			t.Errorf("%s: token %s: status %d, want %d (%s)", tc.name, tc.token, res.StatusCode, tc.status, tc.reason)
 		}
 	}
 
