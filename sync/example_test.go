@@ -81,3 +81,45 @@ func ExampleDiagnose() {
 	// fix: contact the app's support with the group name and the timestamp of the last sync attempt
 	// support request: group "Engineering", last sync attempt 2026-11-02T09:03:00Z
 }
+
+// After a push, diagnose the state the push left against a fresh plan of
+// the current state: the plan the push applied is no longer current, and
+// would report every group it just changed as pending.
+func ExampleDiagnose_afterPush() {
+	ctx := context.Background()
+	app := &targettest.Target{}
+	app.Put(group.Group{Name: "Sales", Origin: origin.Target, Members: group.NewMembers("u-erin")})
+	store := &sync.MemStore{}
+	a := &sync.Applier{Target: app, Store: store}
+	in := sync.Input{Desired: []sync.SourceGroup{
+		{ID: "00g1", Name: "Engineering", Members: []string{"u-alice"}},
+		{ID: "00g2", Name: "Sales", Members: []string{"u-bob"}},
+	}}
+	if _, _, err := a.Sync(ctx, in); err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Later, Sales is renamed in the source: the app owns the name.
+	in.Desired[1].Name = "Sales EMEA"
+	if _, _, err := a.Sync(ctx, in); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	state, err := store.Load(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	current, err := a.Plan(ctx, in) // reads the target, writes nothing
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, d := range sync.Diagnose(state, current) {
+		fmt.Printf("%s: %s\nfix: %s\n", d.Name, d.Problem, d.Problem.Fix())
+	}
+	// Output:
+	// Sales EMEA: group is read-only in the source
+	// fix: manage the group in the app; it cannot be edited from the source
+}

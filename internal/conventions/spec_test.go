@@ -116,24 +116,56 @@ func TestReadmeRuleTable(t *testing.T) {
 	if want := rules(t); !slices.Equal(rows, want) {
 		t.Errorf("the README's rule table has rows for rules %v, want one row per rule of SPEC.md, in order: %v", rows, want)
 	}
-	funcs := map[string]bool{}
+	// funcs holds the test functions of each package directory.
+	funcs := map[string]map[string]bool{}
 	for _, f := range goFiles(t) {
 		for _, d := range f.ast.Decls {
 			if fd, ok := d.(*ast.FuncDecl); ok && f.test && fd.Recv == nil {
-				funcs[fd.Name.Name] = true
+				if funcs[f.dir] == nil {
+					funcs[f.dir] = map[string]bool{}
+				}
+				funcs[f.dir][fd.Name.Name] = true
 			}
 		}
 	}
-	for _, m := range testRef.FindAllStringSubmatch(table.String(), -1) {
-		exists := funcs[m[1]]
-		if prefix := strings.HasPrefix(m[0][len(m[1])+1:], "…"); prefix {
-			// `TestR15Fault…` names every test of that prefix.
-			for name := range funcs {
-				exists = exists || strings.HasPrefix(name, m[1])
+	// A row's tests are groups "`pkg`, `pkg`: `TestA`, `TestB/R5…`"
+	// separated by "; ".
+	for _, row := range strings.Split(strings.TrimSpace(table.String()), "\n") {
+		cells := strings.Split(row, " | ")
+		tests := strings.TrimSuffix(strings.TrimSpace(cells[len(cells)-1]), "|")
+		for _, group := range strings.Split(tests, "; ") {
+			pkgs, names, ok := strings.Cut(group, ": ")
+			if !ok {
+				t.Errorf("README rule table row %q: %q does not say which package its tests are in (`pkg`: `TestX`)", cells[0], group)
+				continue
+			}
+			var dirs []string
+			for _, p := range strings.Split(pkgs, ", ") {
+				dirs = append(dirs, strings.Trim(p, "`"))
+			}
+			for _, m := range testRef.FindAllStringSubmatch(names, -1) {
+				if !testExists(funcs, dirs, m[1], strings.HasPrefix(m[0][len(m[1])+1:], "…")) {
+					t.Errorf("the README's rule table names %s in %s, which has no such test", m[0], strings.Join(dirs, " or "))
+				}
 			}
 		}
-		if !exists {
-			t.Errorf("the README's rule table names %s, which is no test of the module", m[0])
+	}
+}
+
+// testExists reports whether a test function of that name (or, with
+// prefix, of a name that starts so) is in one of dirs.
+func testExists(funcs map[string]map[string]bool, dirs []string, name string, prefix bool) bool {
+	for _, dir := range dirs {
+		if funcs[dir][name] {
+			return true
+		}
+		if prefix {
+			for f := range funcs[dir] {
+				if strings.HasPrefix(f, name) {
+					return true
+				}
+			}
 		}
 	}
+	return false
 }
