@@ -35,7 +35,20 @@ func TestServiceProviderConfig(t *testing.T) {
 			want:   []any{},
 			reason: "an authenticator of the app's own says nothing of its scheme, so none is advertised"},
 	}
+	features := []struct {
+		name   string // the feature's attribute
+		want   any    // its supported
+		reason string
+	}{
+		{"patch", true, "the handler serves PATCH, which Okta's catalog apps and Entra ID send"},
+		{"filter", true, "GET /Groups serves the filters clients send (displayName eq, externalId eq, members and more)"},
+		{"etag", true, "groups are served with an ETag, and If-Match on a write is honoured"},
+		{"bulk", false, "no /Bulk endpoint is served, so saying otherwise would invite requests that fail"},
+		{"sort", false, "sortBy is ignored, so the server must not claim to sort"},
+		{"changePassword", false, "this server serves groups only: it has no users and no passwords"},
+	}
 	tabletest.Check(t, tests)
+	tabletest.Check(t, features)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newServer(t, scimx.ServerOptions{Auth: tt.auth})
@@ -47,15 +60,9 @@ func TestServiceProviderConfig(t *testing.T) {
 			if d := cmp.Diff(tt.want, types, cmpopts.EquateEmpty()); d != "" {
 				t.Errorf("authentication scheme types (-want +got), %s:\n%s", tt.reason, d)
 			}
-			for _, c := range []struct {
-				feature string
-				want    any
-			}{
-				{"patch", true}, {"filter", true}, {"etag", true},
-				{"bulk", false}, {"sort", false}, {"changePassword", false},
-			} {
-				if got := r.body[c.feature].(map[string]any)["supported"]; got != c.want {
-					t.Errorf("%s.supported = %v, want %v", c.feature, got, c.want)
+			for _, c := range features {
+				if got := r.body[c.name].(map[string]any)["supported"]; got != c.want {
+					t.Errorf("%s.supported = %v, want %v: %s", c.name, got, c.want, c.reason)
 				}
 			}
 			bulk := r.body["bulk"].(map[string]any)
