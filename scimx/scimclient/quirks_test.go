@@ -531,12 +531,20 @@ func TestQuirkPatchAnsweredNoContent(t *testing.T) {
 	id := s.seed(qkGroup{Name: "Eng", Members: []string{"u1"}})
 	c := s.client(t, scimclient.Options{})
 	ctx := context.Background()
-	for _, ch := range []groupsync.Change{
-		{Add: []string{"u1"}},              // a no-op
-		{Add: []string{"u2"}, Name: "Eng"}, // a change, with the same name
-	} {
-		if err := c.Update(ctx, id, ch); err != nil {
-			t.Fatalf("Update(%+v): %v, want a 204 with no body taken as done", ch, err)
+	changes := []struct {
+		name   string
+		ch     groupsync.Change
+		reason string
+	}{
+		{"R14 add of a present member", groupsync.Change{Add: []string{"u1"}},
+			"a no-op answered 204 with no body is done: R14 counts an add of a present member as done"},
+		{"add with the same name", groupsync.Change{Add: []string{"u2"}, Name: "Eng"},
+			"a real change answered 204 with no body is done too: the client needs nothing back from a PATCH"},
+	}
+	tabletest.Check(t, changes)
+	for _, tt := range changes {
+		if err := c.Update(ctx, id, tt.ch); err != nil {
+			t.Fatalf("%s: Update(%+v): %v, want a 204 with no body taken as done (%s)", tt.name, tt.ch, err, tt.reason)
 		}
 	}
 	want := []qkGroup{{ID: id, Name: "Eng", Members: []string{"u1", "u2"}}}
