@@ -14,20 +14,30 @@ import (
 type subject struct {
 	tx      Tx
 	rec     Record
-	members []string // nil until loaded
+	members memberCache
 }
 
 func (s *subject) hasMember(m string) (bool, error) { return s.tx.HasMember(s.rec.ID, m) }
 
-func (s *subject) allMembers() ([]string, error) {
-	if s.members == nil {
-		r, err := s.tx.Group(s.rec.ID, true)
+func (s *subject) allMembers() ([]string, error) { return s.members.get(s.tx, s.rec.ID) }
+
+// memberCache holds the members of one group, read once, when first needed.
+type memberCache struct {
+	ids  []string
+	read bool
+}
+
+// get returns the members of the group of id, reading them on the first
+// call.
+func (c *memberCache) get(tx Tx, id string) ([]string, error) {
+	if !c.read {
+		r, err := tx.Group(id, true)
 		if err != nil {
 			return nil, err
 		}
-		s.members = r.Members.Slice()
+		c.ids, c.read = r.Members.Slice(), true
 	}
-	return s.members, nil
+	return c.ids, nil
 }
 
 // matches evaluates e against s. Attributes are compared as their schema

@@ -227,10 +227,7 @@ func (h *handler) Replace(r *http.Request, id string, attrs scim.ResourceAttribu
 		if c.Remove, c.Add, err = replaceMembers(tx, id, members); err != nil {
 			return commit{}, err
 		}
-		if err := h.resolve(r.Context(), tenant, tx, c.Add); err != nil {
-			return commit{}, err
-		}
-		e, err := h.apply(tx, rec, c)
+		e, err := h.save(r.Context(), tenant, tx, rec, c)
 		if err != nil {
 			return commit{}, err
 		}
@@ -281,10 +278,7 @@ func (h *handler) Patch(r *http.Request, id string, ops []scim.PatchOperation) (
 		if err := h.rename(tx, rec, p.name, &c); err != nil {
 			return commit{}, err
 		}
-		if err := h.resolve(r.Context(), tenant, tx, c.Add); err != nil {
-			return commit{}, err
-		}
-		e, err := h.apply(tx, rec, c)
+		e, err := h.save(r.Context(), tenant, tx, rec, c)
 		if err != nil {
 			return commit{}, err
 		}
@@ -297,6 +291,15 @@ func (h *handler) Patch(r *http.Request, id string, ops []scim.PatchOperation) (
 		return e, nil
 	})
 	return res, err
+}
+
+// save refuses the members c adds that the tenant does not know, then
+// writes c.
+func (h *handler) save(ctx context.Context, tenant string, tx Tx, rec Record, c Change) (commit, error) {
+	if err := h.resolve(ctx, tenant, tx, c.Add); err != nil {
+		return commit{}, err
+	}
+	return h.apply(tx, rec, c)
 }
 
 // apply writes c unless it changes nothing, and returns the event.

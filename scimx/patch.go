@@ -26,7 +26,7 @@ type patcher struct {
 	// members are gone and added holds all there is.
 	cleared        bool
 	added, removed map[string]bool
-	base           []string // the stored members, once read
+	base           memberCache // the stored members
 }
 
 func (p *patcher) init() {
@@ -245,16 +245,7 @@ func (p *patcher) removeWhere(f filter.Expression) error {
 }
 
 // stored returns the stored members.
-func (p *patcher) stored() ([]string, error) {
-	if p.base == nil {
-		r, err := p.tx.Group(p.rec.ID, true)
-		if err != nil {
-			return nil, err
-		}
-		p.base = r.Members.Slice()
-	}
-	return p.base, nil
-}
+func (p *patcher) stored() ([]string, error) { return p.base.get(p.tx, p.rec.ID) }
 
 // current returns the working members, sorted.
 func (p *patcher) current() ([]string, error) {
