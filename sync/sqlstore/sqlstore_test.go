@@ -41,7 +41,13 @@ func dialects(t *testing.T, f func(t *testing.T, driver string, d sqldialect.Dia
 
 func TestStore(t *testing.T) {
 	dialects(t, func(t *testing.T, driver string, d sqldialect.Dialect, dsn func(testing.TB) string) {
-		storetest.TestStore(t, func(t *testing.T) sync.Store { return newStore(t, sqltest.Open(t, driver, dsn(t)), d) })
+		err := storetest.TestStore(t.Context(), func() (sync.Store, error) {
+			s := sqlstore.New(sqltest.Open(t, driver, dsn(t)), d)
+			return s, s.Migrate(t.Context())
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	})
 }
 

@@ -1,6 +1,21 @@
 // Package storetest checks implementations of [groupsync.Store], the way
 // testing/fstest checks file systems: [TestStore] runs the behaviour every
-// store must have, for [groupsync.MemStore] and the durable stores alike.
+// store must have, for [groupsync.MemStore] and the durable stores alike,
+// and returns nil or an error that names every check the store failed.
+//
+// A test of a store calls it with a function that returns a new, empty
+// store; a store that needs a database of its own for each check opens one
+// there, say in a t.TempDir():
+//
+//	func TestStore(t recorder) {
+//		err := storetest.TestStore(t.Context(), func() (groupsync.Store, error) {
+//			s := sqlstore.New(sqltest.Open(t, "sqlite", sqltest.SQLiteDSN(t)), sqldialect.SQLite)
+//			return s, s.Migrate(t.Context())
+//		})
+//		if err != nil {
+//			t.Fatal(err)
+//		}
+//	}
 //
 // This package imports the standard library's sync as well, so it imports
 // github.com/groupsync/groupsync/sync as groupsync.
@@ -10,8 +25,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -21,85 +38,194 @@ import (
 	groupsync "github.com/groupsync/groupsync/sync"
 )
 
-// TestStore runs the conformance suite against stores that newStore
-// returns, one new and empty store per subtest.
+// TestStore checks that stores that newStore returns keep the
+// [groupsync.Store] contract, the way testing/fstest.TestFS checks a file
+// system. It runs each check on a new store, one check after another, and
+// returns nil or an error that lists every failed check by name with its
+// failures. An error from newStore ends the run: TestStore reports it as
+// the failure of the check the store was for, wrapped, and runs no other.
+// So does a cancelled ctx, which every check passes to the store.
+//
+// newStore must return a new, empty store each time. TestStore calls it
+// on the goroutine that called TestStore, never concurrently, so a
+// function that closes over a *testing.T may call its TempDir, Cleanup,
+// Fatal and Skip.
 //
 // Stores must keep what they are given exactly, with two allowances: times
 // need only be [time.Time.Equal] to the ones stored (a store may return
 // them in another location, such as UTC), and an empty slice may come back
 // as nil or the other way round (a store may encode a plan as JSON, whose
 // omitempty drops empty slices).
-func TestStore(t *testing.T, newStore func(t *testing.T) groupsync.Store) {
-	tests := []struct {
-		name string
-		run  func(*testing.T, groupsync.Store)
-	}{
-		{"Empty", testEmpty},
-		{"Link", testLink},
-		{"Pushed", testPushed},
-		{"PushedNotLinked", testPushedNotLinked},
-		{"Unlink", testUnlink},
-		{"SetStatus", testSetStatus},
-		{"SavePlan", testSavePlan},
-		{"LoadSorts", testLoadSorts},
-		{"LoadReturnsCopies", testLoadReturnsCopies},
-		{"StoreKeepsCopies", testStoreKeepsCopies},
-		{"Lease", testLease},
-		{"LeaseExpires", testLeaseExpires},
-		{"ConcurrentUseLosesNothing", testConcurrent},
-		{"LargeSnapshot", testLargeSnapshot},
+func TestStore(ctx context.Context, newStore func() (groupsync.Store, error)) error {
+	var errs []error
+	for _, c := range checks {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, &checkError{check: c.name, errs: []error{fmt.Errorf("not run: %w", err)}})
+			break
+		}
+		s, err := newStore()
+		if err == nil && s == nil {
+			err = errors.New("newStore returned a nil store")
+		}
+		if err != nil {
+			errs = append(errs, &checkError{check: c.name, errs: []error{fmt.Errorf("new store: %w", err)}})
+			break
+		}
+		if err := runCheck(ctx, c, s); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore(t)) })
-	}
+	return errors.Join(errs...)
 }
 
-var ctx = context.Background()
+// check is one check of [TestStore].
+type check struct {
+	name string
+	run  func(recorder, groupsync.Store)
+}
+
+// checks are the checks of [TestStore], in the order it runs them.
+var checks = []check{
+	{"Empty", testEmpty},
+	{"Link", testLink},
+	{"Pushed", testPushed},
+	{"PushedNotLinked", testPushedNotLinked},
+	{"Unlink", testUnlink},
+	{"SetStatus", testSetStatus},
+	{"SavePlan", testSavePlan},
+	{"LoadSorts", testLoadSorts},
+	{"LoadReturnsCopies", testLoadReturnsCopies},
+	{"StoreKeepsCopies", testStoreKeepsCopies},
+	{"Lease", testLease},
+	{"LeaseExpires", testLeaseExpires},
+	{"ConcurrentUseLosesNothing", testConcurrent},
+	{"LargeSnapshot", testLargeSnapshot},
+}
+
+// recorder is what a check reports to, a part of [testing.TB]. TestStore
+// gives each check a *runner.
+type recorder interface {
+	Context() context.Context
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
+
+// runner records the failures of one check. It is safe for concurrent
+// use; as with a *testing.T, Fatalf ends the check only when called from
+// the check's own goroutine.
+type runner struct {
+	ctx  context.Context
+	mu   sync.Mutex
+	errs []error
+}
+
+func (r *runner) Context() context.Context { return r.ctx }
+
+func (r *runner) Helper() {}
+
+func (r *runner) Errorf(format string, args ...any) {
+	err := fmt.Errorf(format, args...)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errs = append(r.errs, err)
+}
+
+// Fatalf records the failure and ends the goroutine, whose deferred calls
+// run.
+func (r *runner) Fatalf(format string, args ...any) {
+	r.Errorf(format, args...)
+	runtime.Goexit()
+}
+
+// runCheck runs c on s in a goroutine of its own, so that Fatalf can end
+// it, and returns its failures, if any, as a *checkError. A panic is a
+// failure of the check.
+func runCheck(ctx context.Context, c check, s groupsync.Store) error {
+	r := &runner{ctx: ctx}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() {
+			if p := recover(); p != nil {
+				r.Errorf("panic: %v\n%s", p, debug.Stack())
+			}
+		}()
+		c.run(r, s)
+	}()
+	<-done
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.errs) == 0 {
+		return nil
+	}
+	return &checkError{check: c.name, errs: r.errs}
+}
+
+// checkError is the failures of one check.
+type checkError struct {
+	check string
+	errs  []error
+}
+
+func (e *checkError) Error() string {
+	var b strings.Builder
+	b.WriteString("storetest: ")
+	b.WriteString(e.check)
+	b.WriteString(":")
+	for _, err := range e.errs {
+		b.WriteString("\n\t")
+		b.WriteString(strings.ReplaceAll(err.Error(), "\n", "\n\t"))
+	}
+	return b.String()
+}
+
+func (e *checkError) Unwrap() []error { return e.errs }
 
 // opts compare what a store returned with what it was given: Members and
 // times by their Equal methods (which cmp uses by itself), nil and empty
 // slices alike.
 var opts = cmp.Options{cmpopts.EquateEmpty()}
 
-func load(t *testing.T, s groupsync.Store) groupsync.State {
+func load(t recorder, s groupsync.Store) groupsync.State {
 	t.Helper()
-	st, err := s.Load(ctx)
+	st, err := s.Load(t.Context())
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
 	return st
 }
 
-func link(t *testing.T, s groupsync.Store, l groupsync.Link) {
+func link(t recorder, s groupsync.Store, l groupsync.Link) {
 	t.Helper()
-	if err := s.Link(ctx, l); err != nil {
+	if err := s.Link(t.Context(), l); err != nil {
 		t.Fatalf("Link %s: %v", l.SourceID, err)
 	}
 }
 
-func pushed(t *testing.T, s groupsync.Store, sourceID string, c groupsync.Change) {
+func pushed(t recorder, s groupsync.Store, sourceID string, c groupsync.Change) {
 	t.Helper()
-	if err := s.Pushed(ctx, sourceID, c); err != nil {
+	if err := s.Pushed(t.Context(), sourceID, c); err != nil {
 		t.Fatalf("Pushed %s: %v", sourceID, err)
 	}
 }
 
-func setStatus(t *testing.T, s groupsync.Store, st groupsync.Status) {
+func setStatus(t recorder, s groupsync.Store, st groupsync.Status) {
 	t.Helper()
-	if err := s.SetStatus(ctx, st); err != nil {
+	if err := s.SetStatus(t.Context(), st); err != nil {
 		t.Fatalf("SetStatus %s: %v", st.SourceID, err)
 	}
 }
 
-func savePlan(t *testing.T, s groupsync.Store, p groupsync.Plan) {
+func savePlan(t recorder, s groupsync.Store, p groupsync.Plan) {
 	t.Helper()
-	if err := s.SavePlan(ctx, p); err != nil {
+	if err := s.SavePlan(t.Context(), p); err != nil {
 		t.Fatalf("SavePlan: %v", err)
 	}
 }
 
 // wantLinks compares the links a store holds with want.
-func wantLinks(t *testing.T, s groupsync.Store, want []groupsync.Link) {
+func wantLinks(t recorder, s groupsync.Store, want []groupsync.Link) {
 	t.Helper()
 	if diff := cmp.Diff(want, load(t, s).Links, opts); diff != "" {
 		t.Errorf("links (-want +got):\n%s", diff)
@@ -110,14 +236,14 @@ func snapshot(name string, members ...string) *groupsync.Snapshot {
 	return &groupsync.Snapshot{Name: name, Members: group.NewMembers(members...)}
 }
 
-func testEmpty(t *testing.T, s groupsync.Store) {
+func testEmpty(t recorder, s groupsync.Store) {
 	st := load(t, s)
 	if len(st.Links) != 0 || len(st.Statuses) != 0 || st.LastPlan != nil {
 		t.Errorf("Load of an empty store = %+v, want no links, no statuses and a nil plan", st)
 	}
 }
 
-func testLink(t *testing.T, s groupsync.Store) {
+func testLink(t recorder, s groupsync.Store) {
 	a := groupsync.Link{SourceID: "a", TargetID: "t1", Created: true, Pushed: snapshot("Eng", "u2", "u1")}
 	b := groupsync.Link{SourceID: "b", TargetID: "t2"}
 	link(t, s, a)
@@ -148,7 +274,7 @@ func testLink(t *testing.T, s groupsync.Store) {
 	}
 }
 
-func testPushed(t *testing.T, s groupsync.Store) {
+func testPushed(t recorder, s groupsync.Store) {
 	link(t, s, groupsync.Link{SourceID: "a", TargetID: "t1", Pushed: snapshot("Eng", "u1", "u2", "u3")})
 	link(t, s, groupsync.Link{SourceID: "b", TargetID: "t2"})
 	link(t, s, groupsync.Link{SourceID: "c", TargetID: "t3", Pushed: snapshot("Ops", "u1")})
@@ -167,8 +293,8 @@ func testPushed(t *testing.T, s groupsync.Store) {
 	})
 }
 
-func testPushedNotLinked(t *testing.T, s groupsync.Store) {
-	err := s.Pushed(ctx, "nope", groupsync.Change{Name: "Eng", Add: []string{"u1"}})
+func testPushedNotLinked(t recorder, s groupsync.Store) {
+	err := s.Pushed(t.Context(), "nope", groupsync.Change{Name: "Eng", Add: []string{"u1"}})
 	if !errors.Is(err, groupsync.ErrNotLinked) {
 		t.Errorf("Pushed of an unlinked source id = %v, want an error wrapping ErrNotLinked", err)
 	}
@@ -176,24 +302,24 @@ func testPushedNotLinked(t *testing.T, s groupsync.Store) {
 		t.Errorf("Pushed of an unlinked source id left links %+v, want none", st.Links)
 	}
 	link(t, s, groupsync.Link{SourceID: "a", TargetID: "t1", Pushed: snapshot("Eng", "u1")})
-	if err := s.Unlink(ctx, "a"); err != nil {
+	if err := s.Unlink(t.Context(), "a"); err != nil {
 		t.Fatalf("Unlink: %v", err)
 	}
-	err = s.Pushed(ctx, "a", groupsync.Change{Add: []string{"u2"}})
+	err = s.Pushed(t.Context(), "a", groupsync.Change{Add: []string{"u2"}})
 	if !errors.Is(err, groupsync.ErrNotLinked) {
 		t.Errorf("Pushed after Unlink = %v, want an error wrapping ErrNotLinked", err)
 	}
 }
 
-func testUnlink(t *testing.T, s groupsync.Store) {
+func testUnlink(t recorder, s groupsync.Store) {
 	link(t, s, groupsync.Link{SourceID: "a", TargetID: "t1", Pushed: snapshot("Eng", "u1", "u2")})
 	b := groupsync.Link{SourceID: "b", TargetID: "t2", Pushed: snapshot("Ops", "u1")}
 	link(t, s, b)
-	if err := s.Unlink(ctx, "a"); err != nil {
+	if err := s.Unlink(t.Context(), "a"); err != nil {
 		t.Fatalf("Unlink: %v", err)
 	}
 	wantLinks(t, s, []groupsync.Link{b})
-	if err := s.Unlink(ctx, "nope"); err != nil {
+	if err := s.Unlink(t.Context(), "nope"); err != nil {
 		t.Errorf("Unlink of a source id without a link = %v, want nil: there is nothing to drop", err)
 	}
 	// The snapshot went with the link: linking again without one finds none.
@@ -233,7 +359,7 @@ func statuses() []groupsync.Status {
 	return out
 }
 
-func testSetStatus(t *testing.T, s groupsync.Store) {
+func testSetStatus(t recorder, s groupsync.Store) {
 	want := statuses()
 	for _, st := range want {
 		setStatus(t, s, st)
@@ -297,7 +423,7 @@ func plan() groupsync.Plan {
 	}
 }
 
-func testSavePlan(t *testing.T, s groupsync.Store) {
+func testSavePlan(t recorder, s groupsync.Store) {
 	p := plan()
 	savePlan(t, s, p)
 	got := load(t, s).LastPlan
@@ -322,7 +448,7 @@ func testSavePlan(t *testing.T, s groupsync.Store) {
 
 // testLoadSorts checks that links and statuses come sorted by source id in
 // byte order, whatever the database's collation.
-func testLoadSorts(t *testing.T, s groupsync.Store) {
+func testLoadSorts(t recorder, s groupsync.Store) {
 	ids := []string{"b", "a", "_x", "B", "A", "a1", "é", "10", "9"}
 	want := []string{"10", "9", "A", "B", "_x", "a", "a1", "b", "é"}
 	for _, id := range ids {
@@ -345,17 +471,33 @@ func testLoadSorts(t *testing.T, s groupsync.Store) {
 	}
 }
 
-// fill stores a link, a status and a plan.
-func fill(t *testing.T, s groupsync.Store) groupsync.State {
-	t.Helper()
-	link(t, s, groupsync.Link{SourceID: "a", TargetID: "t1", Created: true, Pushed: snapshot("Eng", "u1", "u2")})
-	setStatus(t, s, statuses()[0])
-	savePlan(t, s, plan())
-	return load(t, s)
+// filled returns a state of a link, a status and a plan, new on each call
+// so that it shares nothing with another call's or with what a store
+// returns.
+func filled() groupsync.State {
+	p := plan()
+	return groupsync.State{
+		Links:    []groupsync.Link{{SourceID: "a", TargetID: "t1", Created: true, Pushed: snapshot("Eng", "u1", "u2")}},
+		Statuses: []groupsync.Status{statuses()[0]},
+		LastPlan: &p,
+	}
 }
 
-func testLoadReturnsCopies(t *testing.T, s groupsync.Store) {
-	want := fill(t, s)
+// fill stores st, a state from filled, and checks that Load returns it.
+func fill(t recorder, s groupsync.Store, st groupsync.State) {
+	t.Helper()
+	link(t, s, st.Links[0])
+	setStatus(t, s, st.Statuses[0])
+	savePlan(t, s, *st.LastPlan)
+	if diff := cmp.Diff(filled(), load(t, s), opts); diff != "" {
+		t.Fatalf("Load after storing a link, a status and a plan (-want +got):\n%s", diff)
+	}
+}
+
+// testLoadReturnsCopies compares with a state of its own, never with one
+// that Load returned, which may share what the store holds.
+func testLoadReturnsCopies(t recorder, s groupsync.Store) {
+	fill(t, s, filled())
 	st := load(t, s)
 	st.Links[0].TargetID = "changed"
 	st.Links[0].Pushed.Name = "changed"
@@ -369,106 +511,106 @@ func testLoadReturnsCopies(t *testing.T, s groupsync.Store) {
 	st.LastPlan.Findings[1].TargetIDs[0] = "changed"
 	st.LastPlan.Findings[1].TargetNames[0] = "changed"
 	st.LastPlan.Findings[5].Members[0] = "changed"
-	if diff := cmp.Diff(want, load(t, s), opts); diff != "" {
+	if diff := cmp.Diff(filled(), load(t, s), opts); diff != "" {
 		t.Errorf("changing what Load returned changed the store (-want +got):\n%s", diff)
 	}
 }
 
-func testStoreKeepsCopies(t *testing.T, s groupsync.Store) {
-	l := groupsync.Link{SourceID: "a", TargetID: "t1", Pushed: snapshot("Eng", "u1")}
-	st := statuses()[0]
-	p := plan()
-	link(t, s, l)
-	setStatus(t, s, st)
-	savePlan(t, s, p)
-	want := load(t, s)
-	l.Pushed.Name = "changed"
-	st.Refused[0] = "changed"
+// testStoreKeepsCopies compares with a state of its own, never with one
+// that Load returned, which may share what the caller gave.
+func testStoreKeepsCopies(t recorder, s groupsync.Store) {
+	given := filled()
+	fill(t, s, given)
+	given.Links[0].Pushed.Name = "changed"
+	given.Statuses[0].Refused[0] = "changed"
+	p := given.LastPlan
 	p.Groups[2].Base.Name = "changed"
 	p.Groups[2].Ops[2].Members[0] = "changed"
 	p.Findings[1].TargetIDs[0] = "changed"
 	p.Findings[5].Members[0] = "changed"
-	if diff := cmp.Diff(want, load(t, s), opts); diff != "" {
+	if diff := cmp.Diff(filled(), load(t, s), opts); diff != "" {
 		t.Errorf("changing what was stored, after storing it, changed the store (-want +got):\n%s", diff)
 	}
 }
 
-// leaseHeld checks that err says owner holds the lease.
-func leaseHeld(t *testing.T, err error, owner string) {
+// leaseHeld checks that err, what the call described by what returned,
+// says owner holds the lease.
+func leaseHeld(t recorder, what string, err error, owner string) {
 	t.Helper()
 	if !errors.Is(err, groupsync.ErrLeaseHeld) {
-		t.Errorf("got %v, want an error wrapping ErrLeaseHeld", err)
+		t.Errorf("%s: got %v, want an error wrapping ErrLeaseHeld", what, err)
 		return
 	}
 	var le *groupsync.LeaseError
 	if !errors.As(err, &le) {
-		t.Errorf("got %v, want a *LeaseError", err)
+		t.Errorf("%s: got %v, want a *LeaseError", what, err)
 		return
 	}
 	if le.Owner != owner {
-		t.Errorf("LeaseError.Owner = %q, want %q", le.Owner, owner)
+		t.Errorf("%s: LeaseError.Owner = %q, want %q", what, le.Owner, owner)
 	}
 	// Generous bounds: a store may keep time by a database's clock.
 	if now := time.Now(); le.Until.Before(now.Add(-time.Hour)) || le.Until.After(now.Add(2*time.Hour)) {
-		t.Errorf("LeaseError.Until = %v, want about now plus the holder's ttl", le.Until)
+		t.Errorf("%s: LeaseError.Until = %v, want about now plus the holder's ttl", what, le.Until)
 	}
 }
 
-func lease(t *testing.T, s groupsync.Store, owner string, ttl time.Duration) func(context.Context) error {
+func lease(t recorder, s groupsync.Store, owner string, ttl time.Duration) func(context.Context) error {
 	t.Helper()
-	release, err := s.Lease(ctx, owner, ttl)
+	release, err := s.Lease(t.Context(), owner, ttl)
 	if err != nil {
 		t.Fatalf("Lease %s: %v", owner, err)
 	}
 	return release
 }
 
-func release(t *testing.T, f func(context.Context) error) {
+func release(t recorder, f func(context.Context) error) {
 	t.Helper()
-	if err := f(ctx); err != nil {
+	if err := f(t.Context()); err != nil {
 		t.Fatalf("release: %v", err)
 	}
 }
 
-func testLease(t *testing.T, s groupsync.Store) {
+func testLease(t recorder, s groupsync.Store) {
 	rel1 := lease(t, s, "run-1", time.Hour)
-	_, err := s.Lease(ctx, "run-2", time.Hour)
-	leaseHeld(t, err, "run-1")
+	_, err := s.Lease(t.Context(), "run-2", time.Hour)
+	leaseHeld(t, "Lease run-2 while run-1 holds the lease", err, "run-1")
 
 	// The holder may take it again, say to extend it.
 	rel1b := lease(t, s, "run-1", time.Hour)
-	_, err = s.Lease(ctx, "run-2", time.Hour)
-	leaseHeld(t, err, "run-1")
+	_, err = s.Lease(t.Context(), "run-2", time.Hour)
+	leaseHeld(t, "Lease run-2 after run-1 took the lease again", err, "run-1")
 
 	release(t, rel1)
 	rel2 := lease(t, s, "run-2", time.Hour)
 	// A release by a former holder frees nothing.
 	release(t, rel1b)
-	_, err = s.Lease(ctx, "run-3", time.Hour)
-	leaseHeld(t, err, "run-2")
+	_, err = s.Lease(t.Context(), "run-3", time.Hour)
+	leaseHeld(t, "Lease run-3 after run-1, a former holder, released it", err, "run-2")
 	release(t, rel2)
 	release(t, rel2) // releasing twice is harmless
 	release(t, lease(t, s, "run-3", time.Hour))
 }
 
-func testLeaseExpires(t *testing.T, s groupsync.Store) {
+func testLeaseExpires(t recorder, s groupsync.Store) {
 	rel1 := lease(t, s, "run-1", 50*time.Millisecond)
 	time.Sleep(200 * time.Millisecond)
 	rel2 := lease(t, s, "run-2", time.Hour)
 	// The expired holder's release must not free its successor's lease.
 	release(t, rel1)
-	_, err := s.Lease(ctx, "run-3", time.Hour)
-	leaseHeld(t, err, "run-2")
+	_, err := s.Lease(t.Context(), "run-3", time.Hour)
+	leaseHeld(t, "Lease run-3 after run-1, whose lease expired, released it", err, "run-2")
 	release(t, rel2)
 }
 
 // testConcurrent checks that concurrent writes, of distinct groups and of
 // one group, lose nothing: the [groupsync.Applier] records several groups
 // at once.
-func testConcurrent(t *testing.T, s groupsync.Store) {
+func testConcurrent(t recorder, s groupsync.Store) {
 	const n = 16
 	link(t, s, groupsync.Link{SourceID: "shared", TargetID: "t", Pushed: snapshot("Shared")})
 	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	ctx := t.Context()
 	var wg sync.WaitGroup
 	errs := make(chan error, 4*n)
 	for i := range n {
@@ -508,7 +650,7 @@ func testConcurrent(t *testing.T, s groupsync.Store) {
 	}
 }
 
-func testLargeSnapshot(t *testing.T, s groupsync.Store) {
+func testLargeSnapshot(t recorder, s groupsync.Store) {
 	ids := make([]string, 10000)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("user-%05d", i)

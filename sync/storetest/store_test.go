@@ -8,5 +8,7 @@ import (
 )
 
 func TestMemStore(t *testing.T) {
-	storetest.TestStore(t, func(*testing.T) groupsync.Store { return &groupsync.MemStore{} })
+	if err := storetest.TestStore(t.Context(), func() (groupsync.Store, error) { return &groupsync.MemStore{}, nil }); err != nil {
+		t.Fatal(err)
+	}
 }
