@@ -4,54 +4,181 @@
 // for the in-memory store and the durable ones alike, and [Server] serves an
 // app built with scimx over HTTP in-process, as the target that tests of a
 // SCIM client push to.
+//
+// A test of a store calls TestStore with a function that returns a new,
+// empty store; a store that needs a database of its own for each check
+// opens one there, say in a t.TempDir():
+//
+//	func TestSQLite(t recorder) {
+//		err := scimxtest.TestStore(t.Context(), func() (scimx.Store, error) {
+//			s := sqlstore.New(sqltest.Open(t, "sqlite", sqltest.SQLiteDSN(t)), sqldialect.SQLite)
+//			return s, s.Migrate(t.Context())
+//		})
+//		if err != nil {
+//			t.Fatal(err)
+//		}
+//	}
 package scimxtest
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
-	"testing"
 
 	"github.com/groupsync/groupsync/group"
 	"github.com/groupsync/groupsync/origin"
 	"github.com/groupsync/groupsync/scimx"
 )
 
-// TestStore runs the conformance suite against stores that newStore
-// returns, one new and empty store per subtest.
-func TestStore(t *testing.T, newStore func(t *testing.T) scimx.Store) {
-	tests := []struct {
-		name string
-		run  func(*testing.T, scimx.Store)
-	}{
-		{"CreateAndRead", testCreateAndRead},
-		{"Lookup", testLookup},
-		{"Change", testChange},
-		{"Delete", testDelete},
-		{"Rollback", testRollback},
-		{"ViewIsReadOnly", testViewIsReadOnly},
-		{"NotFound", testNotFound},
-		{"TenantsAreIsolated", testTenants},
-		{"ConcurrentUpdatesLoseNothing", testConcurrent},
-		{"LargeGroup", testLargeGroup},
+// TestStore checks that stores that newStore returns keep the
+// [scimx.Store] contract, the way testing/fstest.TestFS checks a file
+// system. It runs each check on a new store, one check after another, and
+// returns nil or an error that lists every failed check by name with its
+// failures. An error from newStore ends the run: TestStore reports it as
+// the failure of the check the store was for, wrapped, and runs no other
+// check. So does a cancelled ctx, which every check passes to the store.
+//
+// newStore must return a new, empty store each time. TestStore calls it
+// on the goroutine that called TestStore, never concurrently, so a
+// function that closes over a *testing.T may call its TempDir, Cleanup,
+// Fatal and Skip.
+func TestStore(ctx context.Context, newStore func() (scimx.Store, error)) error {
+	var errs []error
+	for _, c := range checks {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, &checkError{check: c.name, errs: []error{fmt.Errorf("not run: %w", err)}})
+			break
+		}
+		s, err := newStore()
+		if err == nil && s == nil {
+			err = errors.New("newStore returned a nil store")
+		}
+		if err != nil {
+			errs = append(errs, &checkError{check: c.name, errs: []error{fmt.Errorf("new store: %w", err)}})
+			break
+		}
+		if err := runCheck(ctx, c, s); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore(t)) })
-	}
+	return errors.Join(errs...)
 }
 
-var ctx = context.Background()
+// check is one check of [TestStore].
+type check struct {
+	name string
+	run  func(recorder, scimx.Store)
+}
 
-func update(t *testing.T, s scimx.Store, tenant string, f func(scimx.Tx) error) {
+// checks are the checks of [TestStore], in the order it runs them.
+var checks = []check{
+	{"CreateAndRead", testCreateAndRead},
+	{"Lookup", testLookup},
+	{"Change", testChange},
+	{"Delete", testDelete},
+	{"Rollback", testRollback},
+	{"ViewIsReadOnly", testViewIsReadOnly},
+	{"NotFound", testNotFound},
+	{"TenantsAreIsolated", testTenants},
+	{"ConcurrentUpdatesLoseNothing", testConcurrent},
+	{"LargeGroup", testLargeGroup},
+}
+
+// recorder is what a check reports to, a part of [testing.TB]. TestStore
+// gives each check a *runner. A check calls Fatalf outside the functions
+// it gives View and Update, so that it never ends a transaction's
+// goroutine half-way.
+type recorder interface {
+	Context() context.Context
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
+
+// runner records the failures of one check. It is safe for concurrent
+// use; as with a *testing.T, Fatalf ends the check only when called from
+// the check's own goroutine.
+type runner struct {
+	ctx  context.Context
+	mu   sync.Mutex
+	errs []error
+}
+
+func (r *runner) Context() context.Context { return r.ctx }
+
+func (r *runner) Helper() {}
+
+func (r *runner) Errorf(format string, args ...any) {
+	err := fmt.Errorf(format, args...)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errs = append(r.errs, err)
+}
+
+// Fatalf records the failure and ends the goroutine, whose deferred calls
+// run.
+func (r *runner) Fatalf(format string, args ...any) {
+	r.Errorf(format, args...)
+	runtime.Goexit()
+}
+
+// runCheck runs c on s in a goroutine of its own, so that Fatalf can end
+// it, and returns its failures, if any, as a *checkError. A panic is a
+// failure of the check.
+func runCheck(ctx context.Context, c check, s scimx.Store) error {
+	r := &runner{ctx: ctx}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() {
+			if p := recover(); p != nil {
+				r.Errorf("panic: %v\n%s", p, debug.Stack())
+			}
+		}()
+		c.run(r, s)
+	}()
+	<-done
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.errs) == 0 {
+		return nil
+	}
+	return &checkError{check: c.name, errs: r.errs}
+}
+
+// checkError is the failures of one check.
+type checkError struct {
+	check string
+	errs  []error
+}
+
+func (e *checkError) Error() string {
+	var b strings.Builder
+	b.WriteString("scimxtest: ")
+	b.WriteString(e.check)
+	b.WriteString(":")
+	for _, err := range e.errs {
+		b.WriteString("\n\t")
+		b.WriteString(strings.ReplaceAll(err.Error(), "\n", "\n\t"))
+	}
+	return b.String()
+}
+
+func (e *checkError) Unwrap() []error { return e.errs }
+
+func update(t recorder, s scimx.Store, tenant string, f func(scimx.Tx) error) {
 	t.Helper()
-	if err := s.Update(ctx, tenant, f); err != nil {
+	if err := s.Update(t.Context(), tenant, f); err != nil {
 		t.Fatalf("Update: %v", err)
 	}
 }
 
-func create(t *testing.T, s scimx.Store, tenant string, g group.Group) scimx.Record {
+func create(t recorder, s scimx.Store, tenant string, g group.Group) scimx.Record {
 	t.Helper()
 	var rec scimx.Record
 	update(t, s, tenant, func(tx scimx.Tx) (err error) {
@@ -61,10 +188,10 @@ func create(t *testing.T, s scimx.Store, tenant string, g group.Group) scimx.Rec
 	return rec
 }
 
-func read(t *testing.T, s scimx.Store, tenant, id string) scimx.Record {
+func read(t recorder, s scimx.Store, tenant, id string) scimx.Record {
 	t.Helper()
 	var rec scimx.Record
-	if err := s.View(ctx, tenant, func(tx scimx.Tx) (err error) {
+	if err := s.View(t.Context(), tenant, func(tx scimx.Tx) (err error) {
 		rec, err = tx.Group(id, true)
 		return err
 	}); err != nil {
@@ -75,7 +202,7 @@ func read(t *testing.T, s scimx.Store, tenant, id string) scimx.Record {
 
 func ptr(s string) *string { return &s }
 
-func testCreateAndRead(t *testing.T, s scimx.Store) {
+func testCreateAndRead(t recorder, s scimx.Store) {
 	g := group.Group{ExternalID: "00g1", Name: "Engineering", Members: group.NewMembers("u2", "u1"),
 		Origin: origin.Source, Type: "Groups", Attributes: map[string]string{"color": "blue"}}
 	rec := create(t, s, "a", g)
@@ -87,7 +214,7 @@ func testCreateAndRead(t *testing.T, s scimx.Store) {
 		got.Attributes["color"] != "blue" || !slices.Equal(got.Members.Slice(), []string{"u1", "u2"}) || got.Version != 1 {
 		t.Errorf("read back %+v (members %v), want %+v", got, got.Members.Slice(), g)
 	}
-	_ = s.View(ctx, "a", func(tx scimx.Tx) error {
+	_ = s.View(t.Context(), "a", func(tx scimx.Tx) error {
 		noMembers, err := tx.Group(rec.ID, false)
 		if err != nil || noMembers.Members.Len() != 0 {
 			t.Errorf("Group without members = %v members, %v", noMembers.Members.Len(), err)
@@ -104,7 +231,7 @@ func testCreateAndRead(t *testing.T, s scimx.Store) {
 		return nil
 	})
 	other := create(t, s, "a", group.Group{Name: "Sales", Origin: origin.Target})
-	_ = s.View(ctx, "a", func(tx scimx.Tx) error {
+	_ = s.View(t.Context(), "a", func(tx scimx.Tx) error {
 		all, err := tx.Groups()
 		want := []string{rec.ID, other.ID}
 		slices.Sort(want)
@@ -115,13 +242,13 @@ func testCreateAndRead(t *testing.T, s scimx.Store) {
 	})
 }
 
-func testLookup(t *testing.T, s scimx.Store) {
+func testLookup(t recorder, s scimx.Store) {
 	a := create(t, s, "a", group.Group{Name: "Leadership", ExternalID: "x1", Origin: origin.Target})
 	b := create(t, s, "a", group.Group{Name: "leadership", Origin: origin.Source})
 	lookup := func(attr scimx.Attr, v string) []string {
 		t.Helper()
 		var ids []string
-		_ = s.View(ctx, "a", func(tx scimx.Tx) error {
+		_ = s.View(t.Context(), "a", func(tx scimx.Tx) error {
 			recs, err := tx.Lookup(attr, v)
 			if err != nil {
 				t.Errorf("Lookup: %v", err)
@@ -163,7 +290,7 @@ func testLookup(t *testing.T, s scimx.Store) {
 	}
 }
 
-func testChange(t *testing.T, s scimx.Store) {
+func testChange(t recorder, s scimx.Store) {
 	rec := create(t, s, "a", group.Group{Name: "Eng", ExternalID: "x", Members: group.NewMembers("u1", "u2"), Origin: origin.Source, Type: "Groups"})
 	var after scimx.Record
 	update(t, s, "a", func(tx scimx.Tx) (err error) {
@@ -187,10 +314,10 @@ func testChange(t *testing.T, s scimx.Store) {
 	}
 }
 
-func testDelete(t *testing.T, s scimx.Store) {
+func testDelete(t recorder, s scimx.Store) {
 	rec := create(t, s, "a", group.Group{Name: "Eng", ExternalID: "x", Members: group.NewMembers("u1"), Origin: origin.Source})
 	update(t, s, "a", func(tx scimx.Tx) error { return tx.Delete(rec.ID) })
-	err := s.View(ctx, "a", func(tx scimx.Tx) error {
+	err := s.View(t.Context(), "a", func(tx scimx.Tx) error {
 		if recs, _ := tx.Lookup(scimx.DisplayName, "Eng"); len(recs) != 0 {
 			t.Errorf("deleted group found by name")
 		}
@@ -207,10 +334,10 @@ func testDelete(t *testing.T, s scimx.Store) {
 	create(t, s, "a", group.Group{Name: "Eng", Origin: origin.Source})
 }
 
-func testRollback(t *testing.T, s scimx.Store) {
+func testRollback(t recorder, s scimx.Store) {
 	rec := create(t, s, "a", group.Group{Name: "Eng", Members: group.NewMembers("u1"), Origin: origin.Source})
 	boom := errors.New("boom")
-	err := s.Update(ctx, "a", func(tx scimx.Tx) error {
+	err := s.Update(t.Context(), "a", func(tx scimx.Tx) error {
 		if _, err := tx.Change(rec.ID, scimx.Change{Name: ptr("Platform"), ClearMembers: true, Add: []string{"u2"}}); err != nil {
 			return err
 		}
@@ -229,7 +356,7 @@ func testRollback(t *testing.T, s scimx.Store) {
 	if got.Name != "Eng" || !slices.Equal(got.Members.Slice(), []string{"u1"}) || got.Version != 1 {
 		t.Errorf("after a failed transaction: %+v %v, want it untouched", got, got.Members.Slice())
 	}
-	_ = s.View(ctx, "a", func(tx scimx.Tx) error {
+	_ = s.View(t.Context(), "a", func(tx scimx.Tx) error {
 		all, _ := tx.Groups()
 		if len(all) != 1 {
 			t.Errorf("%d groups after a failed transaction, want 1", len(all))
@@ -241,8 +368,8 @@ func testRollback(t *testing.T, s scimx.Store) {
 	})
 }
 
-func testViewIsReadOnly(t *testing.T, s scimx.Store) {
-	err := s.View(ctx, "a", func(tx scimx.Tx) error {
+func testViewIsReadOnly(t recorder, s scimx.Store) {
+	err := s.View(t.Context(), "a", func(tx scimx.Tx) error {
 		_, err := tx.Create(group.Group{Name: "Eng", Origin: origin.Source})
 		return err
 	})
@@ -251,19 +378,19 @@ func testViewIsReadOnly(t *testing.T, s scimx.Store) {
 	}
 }
 
-func testNotFound(t *testing.T, s scimx.Store) {
-	err := s.Update(ctx, "a", func(tx scimx.Tx) error {
+func testNotFound(t recorder, s scimx.Store) {
+	err := s.Update(t.Context(), "a", func(tx scimx.Tx) error {
 		_, err := tx.Change("nope", scimx.Change{Add: []string{"u1"}})
 		return err
 	})
 	if !errors.Is(err, scimx.ErrNotFound) {
 		t.Errorf("Change of an unknown id = %v, want ErrNotFound", err)
 	}
-	err = s.Update(ctx, "a", func(tx scimx.Tx) error { return tx.Delete("nope") })
+	err = s.Update(t.Context(), "a", func(tx scimx.Tx) error { return tx.Delete("nope") })
 	if !errors.Is(err, scimx.ErrNotFound) {
 		t.Errorf("Delete of an unknown id = %v, want ErrNotFound", err)
 	}
-	err = s.View(ctx, "a", func(tx scimx.Tx) error {
+	err = s.View(t.Context(), "a", func(tx scimx.Tx) error {
 		_, err := tx.HasMember("nope", "u1")
 		return err
 	})
@@ -272,10 +399,10 @@ func testNotFound(t *testing.T, s scimx.Store) {
 	}
 }
 
-func testTenants(t *testing.T, s scimx.Store) {
+func testTenants(t recorder, s scimx.Store) {
 	a := create(t, s, "a", group.Group{Name: "Eng", ExternalID: "x", Members: group.NewMembers("u1"), Origin: origin.Source})
 	b := create(t, s, "b", group.Group{Name: "Eng", ExternalID: "x", Members: group.NewMembers("u2"), Origin: origin.Source})
-	_ = s.View(ctx, "b", func(tx scimx.Tx) error {
+	_ = s.View(t.Context(), "b", func(tx scimx.Tx) error {
 		if _, err := tx.Group(a.ID, false); !errors.Is(err, scimx.ErrNotFound) {
 			t.Errorf("tenant b reads tenant a's group: %v", err)
 		}
@@ -293,7 +420,7 @@ func testTenants(t *testing.T, s scimx.Store) {
 		}
 		return nil
 	})
-	err := s.Update(ctx, "b", func(tx scimx.Tx) error { return tx.Delete(a.ID) })
+	err := s.Update(t.Context(), "b", func(tx scimx.Tx) error { return tx.Delete(a.ID) })
 	if !errors.Is(err, scimx.ErrNotFound) {
 		t.Errorf("tenant b deletes tenant a's group: %v", err)
 	}
@@ -304,7 +431,7 @@ func testTenants(t *testing.T, s scimx.Store) {
 
 // testConcurrent checks that concurrent read-modify-write transactions of
 // one tenant do not lose updates.
-func testConcurrent(t *testing.T, s scimx.Store) {
+func testConcurrent(t recorder, s scimx.Store) {
 	rec := create(t, s, "a", group.Group{Name: "Eng", Origin: origin.Source})
 	const n = 16
 	var wg sync.WaitGroup
@@ -313,7 +440,7 @@ func testConcurrent(t *testing.T, s scimx.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- s.Update(ctx, "a", func(tx scimx.Tx) error {
+			errs <- s.Update(t.Context(), "a", func(tx scimx.Tx) error {
 				cur, err := tx.Group(rec.ID, false)
 				if err != nil {
 					return err
@@ -340,7 +467,7 @@ func testConcurrent(t *testing.T, s scimx.Store) {
 	}
 }
 
-func testLargeGroup(t *testing.T, s scimx.Store) {
+func testLargeGroup(t recorder, s scimx.Store) {
 	ids := make([]string, 5000)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("user-%05d", i)

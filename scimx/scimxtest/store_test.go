@@ -8,5 +8,7 @@ import (
 )
 
 func TestMemStore(t *testing.T) {
-	scimxtest.TestStore(t, func(*testing.T) scimx.Store { return &scimx.MemStore{} })
+	if err := scimxtest.TestStore(t.Context(), func() (scimx.Store, error) { return &scimx.MemStore{}, nil }); err != nil {
+		t.Fatal(err)
+	}
 }

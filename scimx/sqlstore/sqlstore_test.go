@@ -46,12 +46,24 @@ func newStore(t testing.TB, db *sql.DB, d sqldialect.Dialect) *sqlstore.Store {
 }
 
 func TestSQLite(t *testing.T) {
-	scimxtest.TestStore(t, func(t *testing.T) scimx.Store { return newStore(t, openSQLite(t), sqldialect.SQLite) })
+	err := scimxtest.TestStore(t.Context(), func() (scimx.Store, error) {
+		s := sqlstore.New(openSQLite(t), sqldialect.SQLite)
+		return s, s.Migrate(t.Context())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestPostgres(t *testing.T) {
 	openPostgres(t) // skips without a database
-	scimxtest.TestStore(t, func(t *testing.T) scimx.Store { return newStore(t, openPostgres(t), sqldialect.Postgres) })
+	err := scimxtest.TestStore(t.Context(), func() (scimx.Store, error) {
+		s := sqlstore.New(openPostgres(t), sqldialect.Postgres)
+		return s, s.Migrate(t.Context())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestMigrateIsIdempotent(t *testing.T) {

@@ -325,9 +325,11 @@ func TestStoreCatchesBrokenStores(t *testing.T) {
 			if err == nil {
 				t.Fatalf("TestStore passed a broken store; want check %s to fail", tt.check)
 			}
-			if got := failedChecks(err); !slices.Contains(got, tt.check) {
-				t.Errorf("TestStore failed checks %q, want %s among them; error:\n%v", got, tt.check, err)
+			got := failedChecks(err)
+			if !slices.Contains(got, tt.check) {
+				t.Fatalf("TestStore failed checks %q, want %s among them; error:\n%v", got, tt.check, err)
 			}
+			t.Logf("failed checks %q", got)
 		})
 	}
 }
