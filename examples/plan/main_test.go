@@ -3,14 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
-	"os"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/groupsync/groupsync/examples/internal/article"
+	"github.com/groupsync/groupsync/examples/internal/article/articletest"
+	"github.com/groupsync/groupsync/internal/tabletest"
+	groupsync "github.com/groupsync/groupsync/sync"
+	"github.com/groupsync/groupsync/sync/targettest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/plan.golden")
@@ -35,23 +40,7 @@ func TestRun(t *testing.T) {
 	if err := run(context.Background(), nil, &out); err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	golden := filepath.Join("testdata", "plan.golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./examples/plan -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), out.String()); diff != "" {
-		t.Errorf("run output differs from %s (-want +got):\n%s", golden, diff)
-	}
+	articletest.Golden(t, filepath.Join("testdata", "plan.golden"), out.Bytes(), *update)
 }
 
 // TestRunWallClock runs the walk-through at another time: its own checks
@@ -68,38 +57,89 @@ func TestRunWallClock(t *testing.T) {
 }
 
 func TestRunArgs(t *testing.T) {
+	articletest.Args(t, "plan", run)
+}
+
+// broken is a target that departs from the sync.Target contract, or from
+// an app built with this library, in one way.
+type broken struct {
+	*targettest.Target
+	list   func() error                          // replaces List's answer when set
+	create func(*groupsync.Change)               // edits each create before it is sent
+	update func(id string, c *groupsync.Change)  // edits each update before it is sent
+	after  func(t *targettest.Target, id string) // runs after each update
+}
+
+func (b *broken) List(ctx context.Context) ([]groupsync.TargetGroup, error) {
+	if b.list != nil {
+		return nil, b.list()
+	}
+	return b.Target.List(ctx)
+}
+
+func (b *broken) Create(ctx context.Context, c groupsync.Change) (groupsync.TargetGroup, error) {
+	if b.create != nil {
+		b.create(&c)
+	}
+	return b.Target.Create(ctx, c)
+}
+
+func (b *broken) Update(ctx context.Context, id string, c groupsync.Change) error {
+	if b.update != nil {
+		b.update(id, &c)
+	}
+	err := b.Target.Update(ctx, id, c)
+	if b.after != nil {
+		b.after(b.Target, id)
+	}
+	return err
+}
+
+// TestRunCatchesDepartures breaks 15Five as Okta reaches it, one way per
+// row, and checks that the walk-through fails at the step whose claim the
+// break falsifies: the program checks what it prints.
+func TestRunCatchesDepartures(t *testing.T) {
 	setNow(t, fixed)
 	tests := []struct {
-		name      string
-		args      []string
-		wantErr   bool
-		wantUsage bool
-		reason    string
+		name     string
+		target   func(*broken)
+		wantStep int
+		reason   string
 	}{
-		{"no arguments", nil, false, false, "the walk-through takes none"},
-		{"help", []string{"-h"}, false, true, "-h prints the usage and succeeds"},
-		{"long help", []string{"--help"}, false, true, "the flag package accepts --help as -h"},
-		{"unknown flag", []string{"-v"}, true, false, "run takes no flags but -h"},
-		{"unknown argument", []string{"extra"}, true, false, "run takes no positional arguments"},
-		{"argument after --", []string{"--", "extra"}, true, false, "-- ends the flags; what follows is still an argument"},
+		{"R1 not connected", func(b *broken) {
+			b.list = func() error { return groupsync.ErrNotConnected }
+		}, 1, "step 1 needs 15Five to answer Okta's list of groups"},
+		{"R3 created without members", func(b *broken) {
+			b.create = func(c *groupsync.Change) { c.Add = nil }
+		}, 2, "step 2 confirms the pushed group's members"},
+		{"R4 type reset by an update", func(b *broken) {
+			b.after = func(t *targettest.Target, id string) {
+				g, _ := t.Group(id)
+				g.Type = targettest.DefaultType
+				t.Put(g)
+			}
+		}, 3, "step 3 says the group keeps the type it was moved to"},
+		{"R8 members never removed", func(b *broken) {
+			b.update = func(_ string, c *groupsync.Change) { c.Remove = nil }
+		}, 3, "step 3 says u-bob was replaced with u-grace"},
+		{"R8 updates ignored", func(b *broken) {
+			b.update = func(_ string, c *groupsync.Change) { *c = groupsync.Change{} }
+		}, 3, "the first update is step 3's, whose members must follow Okta's"},
 	}
+	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var out bytes.Buffer
-			err := run(context.Background(), tt.args, &out)
-			if gotErr := err != nil; gotErr != tt.wantErr {
-				t.Fatalf("run(%q) = %v, want error %t (%s)", tt.args, err, tt.wantErr, tt.reason)
+			err := tell(context.Background(), io.Discard, func(tgt *targettest.Target) groupsync.Target {
+				b := &broken{Target: tgt}
+				tt.target(b)
+				return b
+			})
+			var se *article.StepError
+			if !errors.As(err, &se) {
+				t.Fatalf("got error %v, want a failed step (%s)", err, tt.reason)
 			}
-			if tt.wantErr {
-				if !strings.Contains(err.Error(), "usage:") {
-					t.Errorf("got error %q, want it to show the usage", err)
-				}
-				if out.Len() != 0 {
-					t.Errorf("got output %q for bad arguments, want none", out.String())
-				}
-			}
-			if tt.wantUsage && !strings.HasPrefix(out.String(), "usage: plan") {
-				t.Errorf("got output %q for %q, want the usage", out.String(), tt.args)
+			if se.Step != tt.wantStep {
+				t.Errorf("got step %d failing (%v), want step %d (%s)", se.Step, se.Err, tt.wantStep, tt.reason)
 			}
 		})
 	}
