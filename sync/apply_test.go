@@ -479,63 +479,6 @@ func TestR1NotConnectedWritesNothing(t *testing.T) {
 	}
 }
 
-func TestTargetConformance(t *testing.T) {
-	if err := targettest.TestTarget(context.Background(), &targettest.Target{}, "u1", "u2", "u3"); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// Broken targets the checker must catch.
-type (
-	lossy     struct{ *targettest.Target } // ignores removals
-	nonAtomic struct{ *targettest.Target } // renames before refusing a member
-	anonymous struct{ *targettest.Target } // does not say it created a group
-)
-
-func (l lossy) Update(ctx context.Context, id string, c sync.Change) error {
-	c.Remove = nil
-	return l.Target.Update(ctx, id, c)
-}
-
-func (n nonAtomic) Update(ctx context.Context, id string, c sync.Change) error {
-	if c.Name != "" {
-		if err := n.Target.Update(ctx, id, sync.Change{Name: c.Name}); err != nil {
-			return err
-		}
-	}
-	c.Name = ""
-	return n.Target.Update(ctx, id, c)
-}
-
-func (a anonymous) Create(ctx context.Context, c sync.Change) (sync.TargetGroup, error) {
-	g, err := a.Target.Create(ctx, c)
-	g.Origin = origin.Unknown
-	return g, err
-}
-
-func TestTargetConformanceCatchesBrokenTargets(t *testing.T) {
-	refusing := func() *targettest.Target {
-		return &targettest.Target{Accept: func(m string) bool { return m == "u1" || m == "u2" || m == "u3" }}
-	}
-	tests := []struct {
-		name string
-		tgt  sync.Target
-	}{
-		{"ignores removals", lossy{&targettest.Target{}}},
-		{"not atomic", nonAtomic{refusing()}},
-		{"origin of a new group unknown", anonymous{&targettest.Target{}}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := targettest.TestTarget(context.Background(), tt.tgt, "u1", "u2", "u3"); err == nil {
-				t.Fatal("TestTarget passed a broken target")
-			}
-		})
-	}
-	if err := targettest.TestTarget(context.Background(), refusing(), "u1", "u2", "u3"); err != nil {
-		t.Errorf("TestTarget failed a target that refuses unknown members: %v", err)
-	}
-}
 func TestR8RefusedMembersAreRetriedOneByOneAndSkipped(t *testing.T) {
 	f := newFixture(sync.Policy{})
 	f.tgt.Accept = func(m string) bool { return m != "ghost" && m != "gone" }
