@@ -35,6 +35,7 @@ func ParseArgs(name, usage string, args []string, stdout io.Writer) (help bool, 
 // Printer writes the walk-through to W until the first error, which it
 // keeps. It is not safe for concurrent use.
 type Printer struct {
+	// W receives what is printed.
 	W io.Writer
 	// Refuse lists text the printer must never print, such as an address
 	// whose port differs on every run: printing it is an error instead.
