@@ -9,9 +9,14 @@
 // empty store; a store that needs a database of its own for each check
 // opens one there, say in a t.TempDir():
 //
-//	func TestSQLite(t recorder) {
+//	func TestSQLite(t *testing.T) {
 //		err := scimxtest.TestStore(t.Context(), func() (scimx.Store, error) {
-//			s := sqlstore.New(sqltest.Open(t, "sqlite", sqltest.SQLiteDSN(t)), sqldialect.SQLite)
+//			db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "scim.db")+"?_pragma=busy_timeout(10000)")
+//			if err != nil {
+//				return nil, err
+//			}
+//			t.Cleanup(func() { db.Close() })
+//			s := sqlstore.New(db, sqldialect.SQLite)
 //			return s, s.Migrate(t.Context())
 //		})
 //		if err != nil {

@@ -7,9 +7,14 @@
 // store; a store that needs a database of its own for each check opens one
 // there, say in a t.TempDir():
 //
-//	func TestStore(t recorder) {
+//	func TestStore(t *testing.T) {
 //		err := storetest.TestStore(t.Context(), func() (groupsync.Store, error) {
-//			s := sqlstore.New(sqltest.Open(t, "sqlite", sqltest.SQLiteDSN(t)), sqldialect.SQLite)
+//			db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "sync.db")+"?_pragma=busy_timeout(10000)")
+//			if err != nil {
+//				return nil, err
+//			}
+//			t.Cleanup(func() { db.Close() })
+//			s := sqlstore.New(db, sqldialect.SQLite)
 //			return s, s.Migrate(t.Context())
 //		})
 //		if err != nil {
@@ -43,8 +48,8 @@ import (
 // system. It runs each check on a new store, one check after another, and
 // returns nil or an error that lists every failed check by name with its
 // failures. An error from newStore ends the run: TestStore reports it as
-// the failure of the check the store was for, wrapped, and runs no other.
-// So does a cancelled ctx, which every check passes to the store.
+// the failure of the check the store was for, wrapped, and runs no other
+// check. So does a cancelled ctx, which every check passes to the store.
 //
 // newStore must return a new, empty store each time. TestStore calls it
 // on the goroutine that called TestStore, never concurrently, so a
