@@ -29,13 +29,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
-	"runtime/debug"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/internal/conformance"
 	"github.com/groupsync/groupsync/origin"
 	"github.com/groupsync/groupsync/scimx"
 )
@@ -53,128 +51,27 @@ import (
 // function that closes over a *testing.T may call its TempDir, Cleanup,
 // Fatal and Skip.
 func TestStore(ctx context.Context, newStore func() (scimx.Store, error)) error {
-	var errs []error
-	for _, c := range checks {
-		if err := ctx.Err(); err != nil {
-			errs = append(errs, &checkError{check: c.name, errs: []error{fmt.Errorf("not run: %w", err)}})
-			break
-		}
-		s, err := newStore()
-		if err == nil && s == nil {
-			err = errors.New("newStore returned a nil store")
-		}
-		if err != nil {
-			errs = append(errs, &checkError{check: c.name, errs: []error{fmt.Errorf("new store: %w", err)}})
-			break
-		}
-		if err := runCheck(ctx, c, s); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// check is one check of [TestStore].
-type check struct {
-	name string
-	run  func(recorder, scimx.Store)
+	return conformance.Run(ctx, "scimxtest", checks, newStore)
 }
 
 // checks are the checks of [TestStore], in the order it runs them.
-var checks = []check{
-	{"CreateAndRead", testCreateAndRead},
-	{"Lookup", testLookup},
-	{"Change", testChange},
-	{"Delete", testDelete},
-	{"Rollback", testRollback},
-	{"ViewIsReadOnly", testViewIsReadOnly},
-	{"NotFound", testNotFound},
-	{"TenantsAreIsolated", testTenants},
-	{"ConcurrentUpdatesLoseNothing", testConcurrent},
-	{"LargeGroup", testLargeGroup},
+var checks = []conformance.Check[scimx.Store]{
+	{Name: "CreateAndRead", Run: testCreateAndRead},
+	{Name: "Lookup", Run: testLookup},
+	{Name: "Change", Run: testChange},
+	{Name: "Delete", Run: testDelete},
+	{Name: "Rollback", Run: testRollback},
+	{Name: "ViewIsReadOnly", Run: testViewIsReadOnly},
+	{Name: "NotFound", Run: testNotFound},
+	{Name: "TenantsAreIsolated", Run: testTenants},
+	{Name: "ConcurrentUpdatesLoseNothing", Run: testConcurrent},
+	{Name: "LargeGroup", Run: testLargeGroup},
 }
 
-// recorder is what a check reports to, a part of [testing.TB]. TestStore
-// gives each check a *runner. A check calls Fatalf outside the functions
-// it gives View and Update, so that it never ends a transaction's
-// goroutine half-way.
-type recorder interface {
-	Context() context.Context
-	Helper()
-	Errorf(format string, args ...any)
-	Fatalf(format string, args ...any)
-}
-
-// runner records the failures of one check. It is safe for concurrent
-// use; as with a *testing.T, Fatalf ends the check only when called from
-// the check's own goroutine.
-type runner struct {
-	ctx  context.Context
-	mu   sync.Mutex
-	errs []error
-}
-
-func (r *runner) Context() context.Context { return r.ctx }
-
-func (r *runner) Helper() {}
-
-func (r *runner) Errorf(format string, args ...any) {
-	err := fmt.Errorf(format, args...)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.errs = append(r.errs, err)
-}
-
-// Fatalf records the failure and ends the goroutine, whose deferred calls
-// run.
-func (r *runner) Fatalf(format string, args ...any) {
-	r.Errorf(format, args...)
-	runtime.Goexit()
-}
-
-// runCheck runs c on s in a goroutine of its own, so that Fatalf can end
-// it, and returns its failures, if any, as a *checkError. A panic is a
-// failure of the check.
-func runCheck(ctx context.Context, c check, s scimx.Store) error {
-	r := &runner{ctx: ctx}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer func() {
-			if p := recover(); p != nil {
-				r.Errorf("panic: %v\n%s", p, debug.Stack())
-			}
-		}()
-		c.run(r, s)
-	}()
-	<-done
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.errs) == 0 {
-		return nil
-	}
-	return &checkError{check: c.name, errs: r.errs}
-}
-
-// checkError is the failures of one check.
-type checkError struct {
-	check string
-	errs  []error
-}
-
-func (e *checkError) Error() string {
-	var b strings.Builder
-	b.WriteString("scimxtest: ")
-	b.WriteString(e.check)
-	b.WriteString(":")
-	for _, err := range e.errs {
-		b.WriteString("\n\t")
-		b.WriteString(strings.ReplaceAll(err.Error(), "\n", "\n\t"))
-	}
-	return b.String()
-}
-
-func (e *checkError) Unwrap() []error { return e.errs }
+// recorder is what a check reports to, a part of [testing.TB]. A check
+// calls Fatalf outside the functions it gives View and Update, so that it
+// never ends a transaction's goroutine half-way.
+type recorder = conformance.T
 
 func update(t recorder, s scimx.Store, tenant string, f func(scimx.Tx) error) {
 	t.Helper()

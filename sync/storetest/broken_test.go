@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/internal/conformance"
 	"github.com/groupsync/groupsync/internal/tabletest"
 	groupsync "github.com/groupsync/groupsync/sync"
 )
@@ -325,31 +326,11 @@ func TestStoreCatchesBrokenStores(t *testing.T) {
 			if err == nil {
 				t.Fatalf("TestStore passed a broken store; want check %s to fail", tt.check)
 			}
-			got := failedChecks(err)
+			got := conformance.Failed(err)
 			if !slices.Contains(got, tt.check) {
 				t.Fatalf("TestStore failed checks %q, want %s among them; error:\n%v", got, tt.check, err)
 			}
 			t.Logf("failed checks %q", got)
 		})
 	}
-}
-
-// failedChecks returns the names of the checks that err, from TestStore,
-// reports failed.
-func failedChecks(err error) []string {
-	var names []string
-	var walk func(error)
-	walk = func(err error) {
-		if ce, ok := err.(*checkError); ok {
-			names = append(names, ce.check)
-			return
-		}
-		if u, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range u.Unwrap() {
-				walk(e)
-			}
-		}
-	}
-	walk(err)
-	return names
 }

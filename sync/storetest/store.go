@@ -30,9 +30,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
-	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +37,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/internal/conformance"
 	groupsync "github.com/groupsync/groupsync/sync"
 )
 
@@ -62,130 +60,29 @@ import (
 // as nil or the other way round (a store may encode a plan as JSON, whose
 // omitempty drops empty slices).
 func TestStore(ctx context.Context, newStore func() (groupsync.Store, error)) error {
-	var errs []error
-	for _, c := range checks {
-		if err := ctx.Err(); err != nil {
-			errs = append(errs, &checkError{check: c.name, errs: []error{fmt.Errorf("not run: %w", err)}})
-			break
-		}
-		s, err := newStore()
-		if err == nil && s == nil {
-			err = errors.New("newStore returned a nil store")
-		}
-		if err != nil {
-			errs = append(errs, &checkError{check: c.name, errs: []error{fmt.Errorf("new store: %w", err)}})
-			break
-		}
-		if err := runCheck(ctx, c, s); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// check is one check of [TestStore].
-type check struct {
-	name string
-	run  func(recorder, groupsync.Store)
+	return conformance.Run(ctx, "storetest", checks, newStore)
 }
 
 // checks are the checks of [TestStore], in the order it runs them.
-var checks = []check{
-	{"Empty", testEmpty},
-	{"Link", testLink},
-	{"Pushed", testPushed},
-	{"PushedNotLinked", testPushedNotLinked},
-	{"Unlink", testUnlink},
-	{"SetStatus", testSetStatus},
-	{"SavePlan", testSavePlan},
-	{"LoadSorts", testLoadSorts},
-	{"LoadReturnsCopies", testLoadReturnsCopies},
-	{"StoreKeepsCopies", testStoreKeepsCopies},
-	{"Lease", testLease},
-	{"LeaseExpires", testLeaseExpires},
-	{"ConcurrentUseLosesNothing", testConcurrent},
-	{"LargeSnapshot", testLargeSnapshot},
+var checks = []conformance.Check[groupsync.Store]{
+	{Name: "Empty", Run: testEmpty},
+	{Name: "Link", Run: testLink},
+	{Name: "Pushed", Run: testPushed},
+	{Name: "PushedNotLinked", Run: testPushedNotLinked},
+	{Name: "Unlink", Run: testUnlink},
+	{Name: "SetStatus", Run: testSetStatus},
+	{Name: "SavePlan", Run: testSavePlan},
+	{Name: "LoadSorts", Run: testLoadSorts},
+	{Name: "LoadReturnsCopies", Run: testLoadReturnsCopies},
+	{Name: "StoreKeepsCopies", Run: testStoreKeepsCopies},
+	{Name: "Lease", Run: testLease},
+	{Name: "LeaseExpires", Run: testLeaseExpires},
+	{Name: "ConcurrentUseLosesNothing", Run: testConcurrent},
+	{Name: "LargeSnapshot", Run: testLargeSnapshot},
 }
 
-// recorder is what a check reports to, a part of [testing.TB]. TestStore
-// gives each check a *runner.
-type recorder interface {
-	Context() context.Context
-	Helper()
-	Errorf(format string, args ...any)
-	Fatalf(format string, args ...any)
-}
-
-// runner records the failures of one check. It is safe for concurrent
-// use; as with a *testing.T, Fatalf ends the check only when called from
-// the check's own goroutine.
-type runner struct {
-	ctx  context.Context
-	mu   sync.Mutex
-	errs []error
-}
-
-func (r *runner) Context() context.Context { return r.ctx }
-
-func (r *runner) Helper() {}
-
-func (r *runner) Errorf(format string, args ...any) {
-	err := fmt.Errorf(format, args...)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.errs = append(r.errs, err)
-}
-
-// Fatalf records the failure and ends the goroutine, whose deferred calls
-// run.
-func (r *runner) Fatalf(format string, args ...any) {
-	r.Errorf(format, args...)
-	runtime.Goexit()
-}
-
-// runCheck runs c on s in a goroutine of its own, so that Fatalf can end
-// it, and returns its failures, if any, as a *checkError. A panic is a
-// failure of the check.
-func runCheck(ctx context.Context, c check, s groupsync.Store) error {
-	r := &runner{ctx: ctx}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer func() {
-			if p := recover(); p != nil {
-				r.Errorf("panic: %v\n%s", p, debug.Stack())
-			}
-		}()
-		c.run(r, s)
-	}()
-	<-done
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.errs) == 0 {
-		return nil
-	}
-	return &checkError{check: c.name, errs: r.errs}
-}
-
-// checkError is the failures of one check.
-type checkError struct {
-	check string
-	errs  []error
-}
-
-func (e *checkError) Error() string {
-	var b strings.Builder
-	b.WriteString("storetest: ")
-	b.WriteString(e.check)
-	b.WriteString(":")
-	for _, err := range e.errs {
-		b.WriteString("\n\t")
-		b.WriteString(strings.ReplaceAll(err.Error(), "\n", "\n\t"))
-	}
-	return b.String()
-}
-
-func (e *checkError) Unwrap() []error { return e.errs }
+// recorder is what a check reports to, a part of [testing.TB].
+type recorder = conformance.T
 
 // opts compare what a store returned with what it was given: Members and
 // times by their Equal methods (which cmp uses by itself), nil and empty
