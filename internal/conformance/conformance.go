@@ -18,9 +18,13 @@ import (
 // T is what a check reports to: the part of [testing.TB] the checks use,
 // plus the caller's context. *testing.T satisfies it.
 type T interface {
+	// Context returns the caller's context, for the subject's calls.
 	Context() context.Context
+	// Helper marks the calling function as a helper, as testing does.
 	Helper()
+	// Errorf records a failure; the check goes on.
 	Errorf(format string, args ...any)
+	// Fatalf records a failure and ends the check.
 	Fatalf(format string, args ...any)
 }
 
