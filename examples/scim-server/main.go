@@ -53,6 +53,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	quiet := fs.Bool("quiet", false, "do not log requests")
 	dbSpec := fs.String("db", "groupsync.db", `where groups live: a SQLite file, a postgres:// URL, or "memory"`)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // -h: the usage is the answer
+		}
 		return err
 	}
 	if fs.NArg() > 0 {
