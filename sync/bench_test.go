@@ -4,13 +4,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
-	"runtime/metrics"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/internal/benchpair"
 	"github.com/groupsync/groupsync/internal/tabletest"
 	"github.com/groupsync/groupsync/sync"
 )
@@ -259,7 +257,7 @@ const (
 )
 
 // BenchmarkPlan plans each shape of planShapes and computes the baseline
-// on the same input, the two taking turns in one loop (see runPair), and
+// on the same input, the two taking turns in one loop (see [benchpair.Run]), and
 // reports the planner's time and bytes as multiples of the baseline's
 // (x-baseline-time, x-baseline-bytes), both sides' figures (planner-…,
 // baseline-…), and the planner's allocations per group (allocs/group). It
@@ -292,12 +290,12 @@ func BenchmarkPlan(b *testing.B) {
 				a, r := baseline(bi)
 				countSink += a + r
 			}
-			p := runPair(b, base, plan)
+			p := benchpair.Run(b, base, plan, benchpair.Options{Collect: true})
 			planSink = sync.Plan{}
 			baselineSink, baselineSinkRemove = nil, nil
 
-			timeRatio, _ := p.report(b, "baseline", "planner")
-			allocs := p.measured.allocs
+			timeRatio, _ := p.Report(b, "baseline", "planner")
+			allocs := p.Measured.Allocs
 			b.ReportMetric(allocs/float64(shape.groups), "allocs/group")
 			b.ReportMetric(float64(shape.groups*shape.members), "members/op")
 			if timeRatio > planTimeTarget {
@@ -403,122 +401,4 @@ func checkBenchInput(tb testing.TB, bi *benchInput) {
 		tb.Errorf("group %s: planner and baseline disagree on the member values", lastID)
 	}
 	baselineSink, baselineSinkRemove = nil, nil
-}
-
-// A paired benchmark runs a baseline and the measured operation in turn,
-// once each per iteration of b.Loop, and reports the measured side's
-// figures as multiples of the baseline's, so that the ratio on the result
-// line comes from one run on one machine at one moment.
-
-// pair is what runPair measured.
-type pair struct{ baseline, measured side }
-
-// side is one side of a pair: the operation, each call's time in
-// nanoseconds (in iteration order), and its heap allocation per call.
-type side struct {
-	call          func()
-	ns            []float64
-	bytes, allocs float64
-}
-
-// heapBudget is roughly how long runPair spends on each side counting its
-// heap allocation, after timing: at least one call, at most as many calls
-// as it timed.
-const heapBudget = 100 * time.Millisecond
-
-// runPair runs baseline and measured in turn, once each per iteration of
-// b.Loop, baseline first in even iterations and measured first in odd
-// ones, and times each call. Each call starts from a collected heap
-// (collected untimed), so that neither side pays for the other's garbage.
-// Then it counts each side's heap allocation exactly, over a run of calls
-// between two collections (which hand every cached span back to the
-// runtime's counters).
-func runPair(b *testing.B, baseline, measured func()) *pair {
-	p := &pair{baseline: side{call: baseline}, measured: side{call: measured}}
-	sides := [2]*side{&p.baseline, &p.measured}
-	for i := 0; b.Loop(); i++ {
-		for k := range 2 {
-			s := sides[(i+k)%2]
-			runtime.GC()
-			start := time.Now()
-			s.call()
-			s.ns = append(s.ns, float64(time.Since(start)))
-		}
-	}
-	for _, s := range sides {
-		calls := min(len(s.ns), max(1, int(float64(heapBudget)/median(s.ns))))
-		s.bytes, s.allocs = heapPerCall(s.call, calls)
-	}
-	return p
-}
-
-// timeRatio is the median, over blocks of two iterations, of the measured
-// calls' time over the baseline calls'. A block runs baseline, measured,
-// measured, baseline: the calls run next to each other, so whatever else
-// the machine does at that moment falls on both, and each side runs once
-// right after itself and once right after the other, so neither gains
-// from the order. The median discounts the blocks that load falls on
-// unevenly. A single iteration counts as a block.
-func (p *pair) timeRatio() float64 {
-	m, b := p.measured.ns, p.baseline.ns
-	if len(m) == 1 {
-		return m[0] / b[0]
-	}
-	rs := make([]float64, len(m)/2)
-	for j := range rs {
-		rs[j] = (m[2*j] + m[2*j+1]) / (b[2*j] + b[2*j+1])
-	}
-	return median(rs)
-}
-
-// report reports both sides' figures, under the names given (median time,
-// bytes and allocations per call), and the measured side's time and bytes
-// as multiples of the baseline's (x-baseline-time, x-baseline-bytes); it
-// returns the two ratios.
-func (p *pair) report(b *testing.B, baselineName, measuredName string) (timeRatio, bytesRatio float64) {
-	for _, s := range []struct {
-		name string
-		side *side
-	}{{baselineName, &p.baseline}, {measuredName, &p.measured}} {
-		b.ReportMetric(median(s.side.ns), s.name+"-ns/op")
-		b.ReportMetric(s.side.bytes, s.name+"-B/op")
-		b.ReportMetric(s.side.allocs, s.name+"-allocs/op")
-	}
-	timeRatio, bytesRatio = p.timeRatio(), p.measured.bytes/p.baseline.bytes
-	b.ReportMetric(timeRatio, "x-baseline-time")
-	b.ReportMetric(bytesRatio, "x-baseline-bytes")
-	return timeRatio, bytesRatio
-}
-
-// heapPerCall returns the bytes and objects f allocates per call, over
-// calls calls between two collections. Objects include the small
-// allocations packed into shared blocks, as allocs/op does.
-func heapPerCall(f func(), calls int) (bytes, allocs float64) {
-	s := []metrics.Sample{
-		{Name: "/gc/heap/allocs:bytes"},
-		{Name: "/gc/heap/allocs:objects"},
-		{Name: "/gc/heap/tiny/allocs:objects"},
-	}
-	read := func() (uint64, uint64) {
-		metrics.Read(s)
-		return s[0].Value.Uint64(), s[1].Value.Uint64() + s[2].Value.Uint64()
-	}
-	runtime.GC()
-	b0, a0 := read()
-	for range calls {
-		f()
-	}
-	runtime.GC()
-	b1, a1 := read()
-	return float64(b1-b0) / float64(calls), float64(a1-a0) / float64(calls)
-}
-
-// median returns the median of xs, which it does not change.
-func median(xs []float64) float64 {
-	xs = slices.Sorted(slices.Values(xs))
-	m := len(xs) / 2
-	if len(xs)%2 == 0 {
-		return (xs[m-1] + xs[m]) / 2
-	}
-	return xs[m]
 }

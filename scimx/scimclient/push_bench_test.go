@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/groupsync/groupsync/internal/benchpair"
 	"github.com/groupsync/groupsync/internal/tabletest"
 	"github.com/groupsync/groupsync/scimx"
 	"github.com/groupsync/groupsync/scimx/scimclient"
@@ -157,19 +157,9 @@ func BenchmarkPush(b *testing.B) {
 			b.ReportMetric(float64(requests), "requests/push")
 			b.ReportMetric(float64(step.bound), "bound/push")
 			b.ReportMetric(float64(requests)/float64(step.bound), "x-bound-requests")
-			b.ReportMetric(median(took[0]), "c1-s/push")
-			b.ReportMetric(median(took[1]), "c8-s/push")
-			b.ReportMetric(median(speedUps), "speed-up")
+			b.ReportMetric(benchpair.Median(took[0]), "c1-s/push")
+			b.ReportMetric(benchpair.Median(took[1]), "c8-s/push")
+			b.ReportMetric(benchpair.Median(speedUps), "speed-up")
 		})
 	}
-}
-
-// median returns the median of xs, which it does not change.
-func median(xs []float64) float64 {
-	xs = slices.Sorted(slices.Values(xs))
-	m := len(xs) / 2
-	if len(xs)%2 == 0 {
-		return (xs[m-1] + xs[m]) / 2
-	}
-	return xs[m]
 }

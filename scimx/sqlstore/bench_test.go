@@ -7,9 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
-	"runtime/metrics"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +14,7 @@ import (
 	"time"
 
 	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/internal/benchpair"
 	"github.com/groupsync/groupsync/origin"
 	"github.com/groupsync/groupsync/scimx"
 	"github.com/groupsync/groupsync/scimx/sqlstore"
@@ -89,7 +87,7 @@ const ratioTarget = 2.0
 
 // BenchmarkPatchOneMember adds and removes one member of a group of
 // 100,000 members through the SCIM server and, taking turns with it in one
-// loop (see runPair), of a group of 1,000 members in a database of its
+// loop (see [benchpair.Run]), of a group of 1,000 members in a database of its
 // own: the baseline. The result line reports the larger group's time and
 // bytes as multiples of the baseline's (x-baseline-time,
 // x-baseline-bytes), beside both sides' figures. The cost must not grow
@@ -114,10 +112,10 @@ func BenchmarkPatchOneMember(b *testing.B) {
 		b.Run(fmt.Sprintf("db=%s/members=%d/baseline=%d", d.name, big, base), func(b *testing.B) {
 			baseline := newPatchOneMember(b, d.pools(b, 1)[0], d.dialect, base)
 			measured := newPatchOneMember(b, d.pools(b, 1)[0], d.dialect, big)
-			p := runPair(b, baseline.call, measured.call)
+			p := benchpair.Run(b, baseline.call, measured.call, benchpair.Options{})
 			baseline.check(b)
 			measured.check(b)
-			t, by := p.report(b, "baseline", "measured")
+			t, by := p.Report(b, "baseline", "measured")
 			if t > ratioTarget {
 				b.Errorf("a PATCH on %d members takes %.2f× the time of one on %d, want at most %g×", big, t, base, ratioTarget)
 			}
@@ -197,122 +195,4 @@ func BenchmarkPatchThroughput(b *testing.B) {
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "patches/s")
 		})
 	}
-}
-
-// A paired benchmark runs a baseline and the measured operation in turn,
-// once each per iteration of b.Loop, and reports the measured side's
-// figures as multiples of the baseline's, so that the ratio on the result
-// line comes from one run on one machine at one moment. (scimx/bench_test.go
-// has the same helper; sync/bench_test.go's also collects the heap before
-// each call, which here would cost more than the calls, whose garbage is
-// alike on both sides.)
-
-// pair is what runPair measured.
-type pair struct{ baseline, measured side }
-
-// side is one side of a pair: the operation, each call's time in
-// nanoseconds (in iteration order), and its heap allocation per call.
-type side struct {
-	call          func()
-	ns            []float64
-	bytes, allocs float64
-}
-
-// heapBudget is roughly how long runPair spends on each side counting its
-// heap allocation, after timing: at least one call, at most as many calls
-// as it timed.
-const heapBudget = 100 * time.Millisecond
-
-// runPair runs baseline and measured in turn, once each per iteration of
-// b.Loop, baseline first in even iterations and measured first in odd
-// ones, and times each call. Then it counts each side's heap allocation
-// exactly, over a run of calls between two collections (which hand every
-// cached span back to the runtime's counters).
-func runPair(b *testing.B, baseline, measured func()) *pair {
-	p := &pair{baseline: side{call: baseline}, measured: side{call: measured}}
-	sides := [2]*side{&p.baseline, &p.measured}
-	for i := 0; b.Loop(); i++ {
-		for k := range 2 {
-			s := sides[(i+k)%2]
-			start := time.Now()
-			s.call()
-			s.ns = append(s.ns, float64(time.Since(start)))
-		}
-	}
-	for _, s := range sides {
-		calls := min(len(s.ns), max(1, int(float64(heapBudget)/median(s.ns))))
-		s.bytes, s.allocs = heapPerCall(s.call, calls)
-	}
-	return p
-}
-
-// timeRatio is the median, over blocks of two iterations, of the measured
-// calls' time over the baseline calls'. A block runs baseline, measured,
-// measured, baseline: the calls run next to each other, so whatever else
-// the machine does at that moment falls on both, and each side runs once
-// right after itself and once right after the other, so neither gains
-// from the order. The median discounts the blocks that load falls on
-// unevenly. A single iteration counts as a block.
-func (p *pair) timeRatio() float64 {
-	m, b := p.measured.ns, p.baseline.ns
-	if len(m) == 1 {
-		return m[0] / b[0]
-	}
-	rs := make([]float64, len(m)/2)
-	for j := range rs {
-		rs[j] = (m[2*j] + m[2*j+1]) / (b[2*j] + b[2*j+1])
-	}
-	return median(rs)
-}
-
-// report reports both sides' figures, under the names given (median time,
-// bytes and allocations per call), and the measured side's time and bytes
-// as multiples of the baseline's (x-baseline-time, x-baseline-bytes); it
-// returns the two ratios.
-func (p *pair) report(b *testing.B, baselineName, measuredName string) (timeRatio, bytesRatio float64) {
-	for _, s := range []struct {
-		name string
-		side *side
-	}{{baselineName, &p.baseline}, {measuredName, &p.measured}} {
-		b.ReportMetric(median(s.side.ns), s.name+"-ns/op")
-		b.ReportMetric(s.side.bytes, s.name+"-B/op")
-		b.ReportMetric(s.side.allocs, s.name+"-allocs/op")
-	}
-	timeRatio, bytesRatio = p.timeRatio(), p.measured.bytes/p.baseline.bytes
-	b.ReportMetric(timeRatio, "x-baseline-time")
-	b.ReportMetric(bytesRatio, "x-baseline-bytes")
-	return timeRatio, bytesRatio
-}
-
-// heapPerCall returns the bytes and objects f allocates per call, over
-// calls calls between two collections. Objects include the small
-// allocations packed into shared blocks, as allocs/op does.
-func heapPerCall(f func(), calls int) (bytes, allocs float64) {
-	s := []metrics.Sample{
-		{Name: "/gc/heap/allocs:bytes"},
-		{Name: "/gc/heap/allocs:objects"},
-		{Name: "/gc/heap/tiny/allocs:objects"},
-	}
-	read := func() (uint64, uint64) {
-		metrics.Read(s)
-		return s[0].Value.Uint64(), s[1].Value.Uint64() + s[2].Value.Uint64()
-	}
-	runtime.GC()
-	b0, a0 := read()
-	for range calls {
-		f()
-	}
-	runtime.GC()
-	b1, a1 := read()
-	return float64(b1-b0) / float64(calls), float64(a1-a0) / float64(calls)
-}
-
-// median returns the median of xs, which it does not change.
-func median(xs []float64) float64 {
-	xs = slices.Sorted(slices.Values(xs))
-	m := len(xs) / 2
-	if len(xs)%2 == 0 {
-		return (xs[m-1] + xs[m]) / 2
-	}
-	return xs[m]
 }
