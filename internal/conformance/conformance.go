@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"slices"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -170,4 +171,27 @@ func Failed(err error) []string {
 	}
 	walk(err)
 	return names
+}
+
+// TB is the part of [testing.TB] that [Caught] reports to.
+type TB interface {
+	// Helper, Fatalf and Logf are testing.TB's.
+	Helper()
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+}
+
+// Caught fails t unless err, an error of [Run] over a deliberately broken
+// subject, names check among the failed checks: a suite is proven by the
+// faults it catches, each by the check made for it.
+func Caught(t TB, err error, check string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("the suite passed a broken subject; want check %s to fail", check)
+	}
+	got := Failed(err)
+	if !slices.Contains(got, check) {
+		t.Fatalf("the suite failed checks %q, want %s among them; error:\n%v", got, check, err)
+	}
+	t.Logf("failed checks %q", got)
 }

@@ -178,3 +178,41 @@ func TestRunRecords(t *testing.T) {
 		})
 	}
 }
+
+// fakeTB records a Fatalf instead of stopping.
+type fakeTB struct{ fatal string }
+
+func (f *fakeTB) Helper()                        {}
+func (f *fakeTB) Logf(string, ...any)            {}
+func (f *fakeTB) Fatalf(format string, a ...any) { f.fatal = format }
+
+func TestCaught(t *testing.T) {
+	failing := []Check[*subject]{
+		{Name: "Good", Run: func(T, *subject) {}},
+		{Name: "Bad", Run: func(t T, _ *subject) { t.Errorf("broken") }},
+	}
+	err := Run(t.Context(), "suite", failing, func() (*subject, error) { return &subject{}, nil })
+	tests := []struct {
+		name, check string
+		err         error
+		fails       bool
+		reason      string
+	}{
+		{name: "caught by its check", check: "Bad", err: err,
+			reason: "the broken subject failed the check made for its fault"},
+		{name: "caught by another check", check: "Good", err: err, fails: true,
+			reason: "a fault caught only by chance, by another check, does not prove the check made for it"},
+		{name: "not caught", check: "Bad", fails: true,
+			reason: "a suite that passes a broken subject does not catch its fault"},
+	}
+	tabletest.Check(t, tests)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeTB{}
+			Caught(f, tt.err, tt.check)
+			if got := f.fatal != ""; got != tt.fails {
+				t.Errorf("Caught failed: %v, want %v (%s)", got, tt.fails, tt.reason)
+			}
+		})
+	}
+}
