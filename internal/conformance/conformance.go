@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
-	"slices"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 )

@@ -70,14 +70,6 @@ func goFiles(t *testing.T) []goFile {
 	return parsed
 }
 
-// importPath returns the import path of the package in dir.
-func importPath(dir string) string {
-	if dir == "." {
-		return module
-	}
-	return module + "/" + dir
-}
-
 // readFile returns a file of the repository.
 func readFile(t *testing.T, name string) string {
 	t.Helper()

@@ -22,7 +22,6 @@ func (r *recorder) Fatalf(format string, args ...any) {
 
 type row struct {
 	name, reason string
-	want         int
 }
 
 type exported struct {
