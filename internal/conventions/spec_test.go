@@ -42,16 +42,21 @@ func rules(t *testing.T) []int {
 }
 
 // TestSpecHasAHeadingPerRule: every rule of SPEC.md has a heading of its
-// own, so that each has a stable link, and the ids run R1, R2, … without
-// gaps or repeats, so that a new rule takes the next id.
+// own, so that each has a stable link, and the ids increase down the page
+// without repeats. (An id may be missing for a while: issues name the ids
+// of the rules they add, and land in any order.)
 func TestSpecHasAHeadingPerRule(t *testing.T) {
 	spec := readFile(t, "SPEC.md")
 	for _, m := range ruleParagraph.FindAllString(spec, -1) {
 		t.Errorf("SPEC.md has a rule without a heading of its own: %q", m)
 	}
-	for i, id := range rules(t) {
-		if id != i+1 {
-			t.Fatalf("SPEC.md's rule headings run %v: rule %d should be R%d", rules(t), i+1, i+1)
+	ids := rules(t)
+	if ids[0] != 1 {
+		t.Errorf("SPEC.md's first rule is R%d, want R1", ids[0])
+	}
+	for i := 1; i < len(ids); i++ {
+		if ids[i] <= ids[i-1] {
+			t.Errorf("SPEC.md's rule headings run %v: R%d follows R%d", ids, ids[i], ids[i-1])
 		}
 	}
 }
