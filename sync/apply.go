@@ -47,6 +47,12 @@ type Applier struct {
 	// LeaseTTL bounds the lease of one Sync, should the process die
 	// holding it; zero means an hour.
 	LeaseTTL time.Duration
+	// MaxUnavailable is how many groups in a row may fail with the target
+	// unavailable (an error wrapping [ErrUnavailable]: no answer, or only
+	// 429 and 5xx answers until the retries gave up; see [CauseUnavailable])
+	// before Apply stops the run (R19). Zero means 5; a negative value
+	// never stops. Give the run a deadline with ctx.
+	MaxUnavailable int
 }
 
 // Sync plans a sync of in.Desired with [Applier.Plan] and applies the plan
@@ -161,20 +167,29 @@ func (a *Applier) Plan(ctx context.Context, in Input) (Plan, error) {
 
 // Apply carries out p: group by group, request by request, recording each
 // applied request in the store (links and last-pushed snapshots) and each
-// group's [Status]. One group's failure does not stop the others (R15).
+// group's [Status]. One group's failure does not stop the others (R15), but
+// a target that is down stops the run (R19): once MaxUnavailable groups in
+// a row have failed with the target unavailable (an error wrapping
+// [ErrUnavailable], or no answer at all), or once ctx's deadline has
+// passed, Apply starts no more groups. Every group it did not attempt keeps
+// its pending changes and gets a status whose Outcome is [NotAttempted]
+// with the reason; the next run resumes with them.
 //
 // When p.Err reports that the plan is refused as a whole, it writes nothing
 // to the target, records the groups the plan would have changed as blocked,
 // and returns that error, which wraps [ErrTooManyDeletes]. Otherwise it
 // returns the statuses of the groups in plan order and, joined, a
-// [*GroupError] per failed group.
+// [*GroupError] per failed group and, when the run stopped, an error that
+// says why: it wraps [ErrUnavailable] when the target was unavailable or
+// the deadline passed (then also [context.DeadlineExceeded]), and ctx's
+// cause when ctx was cancelled.
 func (a *Applier) Apply(ctx context.Context, p Plan) ([]Status, error) {
-	if err := a.Store.SavePlan(ctx, p); err != nil {
-		return nil, fmt.Errorf("save plan: %w", err)
-	}
 	state, err := a.Store.Load(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load state: %w", err)
+	}
+	if err := a.Store.SavePlan(ctx, merged(state.LastPlan, p)); err != nil {
+		return nil, fmt.Errorf("save plan: %w", err)
 	}
 	prev := make(map[string]Status, len(state.Statuses))
 	for _, s := range state.Statuses {
@@ -186,19 +201,46 @@ func (a *Applier) Apply(ctx context.Context, p Plan) ([]Status, error) {
 	}
 	refusal := p.Err()
 	blocked := blockers(p.Findings)
+	skipped := skippedMembers(p.Findings)
 
+	run, stopRun := context.WithCancelCause(ctx)
+	defer stopRun(nil)
+	limit := a.maxUnavailable()
 	var (
 		mu       gosync.Mutex
 		statuses = make([]Status, len(p.Groups))
 		recorded = make([]bool, len(p.Groups))
 		errs     []error
 		done     int
+		inARow   int   // groups in a row that failed with the target unavailable
+		stopped  error // why the run stopped, once it has
 	)
-	one := func(i int) {
-		if ctx.Err() != nil {
-			return // cancelled: start no more groups
+	// stop returns why no more groups start, or nil.
+	stop := func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped == nil && ctx.Err() != nil {
+			stopped = stopReason(ctx)
 		}
-		st, record, err := a.applyOne(ctx, p, p.Groups[i], refusal, prev, links, blocked)
+		return stopped
+	}
+	one := func(i int) {
+		gp := p.Groups[i]
+		var (
+			st     Status
+			record bool
+			err    error
+		)
+		if why := stop(); why != nil && refusal == nil && (len(gp.Ops) > 0 || gp.Base != nil) {
+			st, record = a.notAttempted(gp, prev, why), true
+		} else {
+			st, record, err = a.applyOne(run, p, gp, refusal, prev, links, blocked, skipped[gp.SourceID])
+			if err != nil && run.Err() != nil && ctx.Err() == nil {
+				// The stop cut the group short: say why.
+				err = fmt.Errorf("%w: %w", err, context.Cause(run))
+				st.Error = err.Error()
+			}
+		}
 		if !record {
 			return
 		}
@@ -210,6 +252,19 @@ func (a *Applier) Apply(ctx context.Context, p Plan) ([]Status, error) {
 		statuses[i], recorded[i] = st, true
 		if err != nil {
 			errs = append(errs, err)
+		}
+		switch {
+		case st.Outcome == NotAttempted:
+		case st.Outcome == Failed && st.Cause == CauseUnavailable:
+			inARow++
+			if limit > 0 && inARow >= limit && stopped == nil {
+				stopped = fmt.Errorf("%w: %d groups in a row failed because the target did not answer: %w",
+					errRunStopped, inARow, ErrUnavailable)
+				stopRun(stopped)
+				a.log(ctx, slog.LevelWarn, "push stopped: target unavailable", gp, slog.Any("error", err))
+			}
+		case st.Outcome != Failed || st.TargetStatus != 0:
+			inARow = 0 // the target answered
 		}
 		done++
 		if a.Progress != nil {
@@ -228,19 +283,122 @@ func (a *Applier) Apply(ctx context.Context, p Plan) ([]Status, error) {
 	if refusal != nil {
 		return out, refusal
 	}
-	if err := ctx.Err(); err != nil && len(out) < len(p.Groups) {
-		errs = append(errs, fmt.Errorf("run stopped before every group was pushed: %w", context.Cause(ctx)))
+	if why := stop(); why != nil {
+		n := 0
+		for _, st := range out {
+			if st.Outcome == NotAttempted {
+				n++
+			}
+		}
+		errs = append(errs, fmt.Errorf("%w; %s not attempted, the next run resumes with them", why, plural(n, "group")))
 	}
 	return out, errors.Join(errs...)
 }
 
+// merged returns the plan to store as the last one once p is applied: p
+// itself, or, when p covers only some groups (Input.Only), the last plan
+// with p's groups and findings in place of theirs, so that the findings of
+// the other groups stay known.
+func merged(last *Plan, p Plan) Plan {
+	if p.Only == nil || last == nil {
+		return p
+	}
+	mine := make(map[string]bool, len(p.Only)+len(p.Groups))
+	for _, id := range p.Only {
+		mine[id] = true
+	}
+	for _, g := range p.Groups {
+		mine[g.SourceID] = true
+	}
+	out := p
+	out.Only = nil
+	out.Groups = nil
+	for _, g := range last.Groups {
+		if !mine[g.SourceID] {
+			out.Groups = append(out.Groups, g)
+		}
+	}
+	out.Groups = append(out.Groups, p.Groups...)
+	ph := phases(out.Groups)
+	byName := func(a, b GroupPlan) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.SourceID, b.SourceID))
+	}
+	sorted := make([]GroupPlan, 0, len(out.Groups))
+	for _, idx := range ph {
+		part := make([]GroupPlan, len(idx))
+		for i, j := range idx {
+			part[i] = out.Groups[j]
+		}
+		slices.SortStableFunc(part, byName)
+		sorted = append(sorted, part...)
+	}
+	out.Groups = sorted
+	out.Findings = nil
+	for _, f := range last.Findings {
+		if f.SourceID != "" && !mine[f.SourceID] {
+			out.Findings = append(out.Findings, f)
+		}
+	}
+	out.Findings = append(out.Findings, p.Findings...)
+	slices.SortStableFunc(out.Findings, func(a, b Finding) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.SourceID, b.SourceID), cmp.Compare(a.Kind, b.Kind))
+	})
+	return out.clone()
+}
+
+// errRunStopped begins the error of a run that stopped early.
+var errRunStopped = errors.New("push stopped")
+
+// stopReason says why ctx stopped a run: its deadline passed (which counts
+// as the target being unavailable, R19), or it was cancelled.
+func stopReason(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w: the run's deadline passed: %w: %w", errRunStopped, ErrUnavailable, context.DeadlineExceeded)
+	}
+	return fmt.Errorf("%w: the run was cancelled: %w", errRunStopped, context.Cause(ctx))
+}
+
+// maxUnavailable returns the effective MaxUnavailable, or 0 for no limit.
+func (a *Applier) maxUnavailable() int {
+	switch {
+	case a.MaxUnavailable == 0:
+		return defaultMaxUnavailable
+	case a.MaxUnavailable < 0:
+		return 0
+	}
+	return a.MaxUnavailable
+}
+
+const defaultMaxUnavailable = 5
+
+// notAttempted returns the status of a group the run stopped before: its
+// last attempt stays as it was, its changes pending.
+func (a *Applier) notAttempted(gp GroupPlan, prev map[string]Status, why error) Status {
+	st := prev[gp.SourceID]
+	st.SourceID, st.Name = gp.SourceID, gp.Name
+	if gp.TargetID != "" {
+		st.TargetID = gp.TargetID
+	}
+	st.Outcome, st.Error, st.Cause = NotAttempted, why.Error(), CauseInternal
+	if errors.Is(why, ErrUnavailable) {
+		st.Cause = CauseUnavailable
+	}
+	st.TargetStatus, st.TargetDetail = 0, ""
+	if len(gp.Ops) > 0 && st.PendingSince.IsZero() {
+		st.PendingSince = a.now()
+	}
+	return st
+}
+
 // applyOne applies one group's plan and returns its status, whether to
-// record it, and the group's error.
+// record it, and the group's error. skipped holds the group's source users
+// without a target user.
 func (a *Applier) applyOne(ctx context.Context, p Plan, gp GroupPlan, refusal error,
-	prev map[string]Status, links map[string]Link, blocked map[[2]string]Finding) (Status, bool, error) {
+	prev map[string]Status, links map[string]Link, blocked map[[2]string]Finding, skipped []string) (Status, bool, error) {
 	st := prev[gp.SourceID]
 	st.SourceID, st.Name, st.TargetID = gp.SourceID, gp.Name, gp.TargetID
 	st.LastAttempt, st.Forced = a.now(), p.Force
+	st.Cause, st.TargetStatus, st.TargetDetail, st.Skipped = 0, 0, "", skipped
 	f, isBlocked := blocked[[2]string{gp.SourceID, gp.Name}]
 	switch {
 	case refusal != nil && len(gp.Ops) > 0: // the whole plan is refused
@@ -266,9 +424,21 @@ func (a *Applier) applyOne(ctx context.Context, p Plan, gp GroupPlan, refusal er
 	}
 	if err != nil {
 		err = &GroupError{Op: gp.outcome().verb(), SourceID: gp.SourceID, Name: gp.Name, Err: err}
-		st.Outcome, st.Error = Failed, err.Error()
+		st.Outcome, st.Error, st.Cause = Failed, err.Error(), causeOf(err)
+		var ans TargetAnswer
+		if errors.As(err, &ans) {
+			st.TargetStatus, st.TargetDetail = ans.AnswerStatus(), ans.AnswerDetail()
+		}
 		a.log(ctx, slog.LevelWarn, "group push failed", gp, slog.Any("error", err))
 		return st, true, err
+	}
+	if isBlocked {
+		// What the source may change was applied; the rest (a refused
+		// rename, a clash of names) is not, so the group is not where the
+		// source wants it, and its changes stay pending.
+		st.Outcome, st.Error = Blocked, f.Error()
+		a.log(ctx, slog.LevelInfo, "group blocked", gp, slog.String("finding", f.Error()))
+		return st, true, nil
 	}
 	st.Outcome, st.Error = cmp.Or(res.outcome, gp.outcome()), res.note
 	st.LastSuccess, st.PendingSince = st.LastAttempt, time.Time{}
@@ -276,6 +446,18 @@ func (a *Applier) applyOne(ctx context.Context, p Plan, gp GroupPlan, refusal er
 		a.log(ctx, slog.LevelInfo, "group "+st.Outcome.String(), gp)
 	}
 	return st, true, nil
+}
+
+// skippedMembers returns, per source id, the source users that a plan's
+// findings say have no target user.
+func skippedMembers(fs []Finding) map[string][]string {
+	m := map[string][]string{}
+	for _, f := range fs {
+		if f.Kind == MemberNotProvisioned {
+			m[f.SourceID] = append(m[f.SourceID], f.Members...)
+		}
+	}
+	return m
 }
 
 // phases splits a plan's groups, in order, into the groups that leave the

@@ -399,7 +399,7 @@ func TestR12StatusRecordsEveryAttempt(t *testing.T) {
 	st, _ := f.store.Load(ctx)
 	id := f.one(t, "Engineering").ID
 	want := []sync.Status{{SourceID: "00g1", TargetID: id, Name: "Engineering", LastAttempt: at(3), Forced: true,
-		Outcome: sync.Failed, LastSuccess: at(1), PendingSince: at(2)}}
+		Outcome: sync.Failed, Cause: sync.CauseInternal, LastSuccess: at(1), PendingSince: at(2)}}
 	if d := cmp.Diff(want, st.Statuses, cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Error" }, cmp.Ignore())); d != "" {
 		t.Errorf("statuses (-want +got):\n%s", d)
 	}
@@ -412,6 +412,7 @@ func TestR12StatusRecordsEveryAttempt(t *testing.T) {
 	f.sync(t, in) // 09:04 success
 	st, _ = f.store.Load(ctx)
 	want[0].LastAttempt, want[0].Forced, want[0].Outcome, want[0].LastSuccess, want[0].PendingSince = at(4), false, sync.Updated, at(4), time.Time{}
+	want[0].Cause = 0 // a success has no cause of failure
 	if d := cmp.Diff(want, st.Statuses); d != "" {
 		t.Errorf("statuses after success (-want +got):\n%s", d)
 	}

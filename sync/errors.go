@@ -12,6 +12,10 @@ var (
 	// ErrNotConnected: the target could not be reached, refused the
 	// credentials or does not speak SCIM (R1). Nothing was pushed.
 	ErrNotConnected = errors.New("target is not connected")
+	// ErrUnavailable: the target stopped answering, or answered only
+	// transient errors (429, 5xx) until the retries gave up, or the run's
+	// deadline passed (R19). A later push may succeed.
+	ErrUnavailable = errors.New("target is unavailable")
 	// ErrAmbiguousName: several target groups carry the exact name of an
 	// unlinked source group, so it was linked to none (R5).
 	ErrAmbiguousName = errors.New("ambiguous group name")
@@ -39,6 +43,17 @@ var (
 	// (a name or externalId held by a group linked elsewhere).
 	ErrConflict = errors.New("conflict on target")
 )
+
+// TargetAnswer is implemented by errors that carry what the target
+// answered, such as scimclient's HTTPError. The applier records the status
+// and detail in the group's [Status], so that [Diagnose] can show them.
+type TargetAnswer interface {
+	error
+	// AnswerStatus returns the HTTP status of the answer.
+	AnswerStatus() int
+	// AnswerDetail returns the target's explanation, if it gave one.
+	AnswerDetail() string
+}
 
 // GroupError records a failure to push one group, like [fs.PathError] does
 // for a file.

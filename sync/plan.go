@@ -26,6 +26,9 @@ type Plan struct {
 	Groups []GroupPlan
 	// Findings are sorted by name, source id, then kind.
 	Findings []Finding
+	// Only holds the source ids the plan was limited to ([Input.Only]),
+	// sorted; nil for a plan of every group.
+	Only []string `json:",omitempty"`
 }
 
 // GroupPlan is what a plan does to one source group's target group.

@@ -78,8 +78,19 @@ type planner struct {
 	nearKeys   map[*TargetGroup]string
 	folder     *folder
 
+	only map[string]struct{} // Input.Only as a set; nil plans every group
+
 	buf  []string // scratch for member mapping
 	plan Plan
+}
+
+// named reports whether the plan covers the source group of id (R21).
+func (pl *planner) named(id string) bool {
+	if pl.only == nil {
+		return true
+	}
+	_, ok := pl.only[id]
+	return ok
 }
 
 func newPlanner(p Policy, in Input, readsOnly bool) *planner {
@@ -110,6 +121,12 @@ func newPlanner(p Policy, in Input, readsOnly bool) *planner {
 		pl.links[l.SourceID] = l
 		pl.linkedTo[l.TargetID] = l.SourceID
 	}
+	if in.Only != nil {
+		pl.only = make(map[string]struct{}, len(in.Only))
+		for _, id := range in.Only {
+			pl.only[id] = struct{}{}
+		}
+	}
 	pl.plan = Plan{
 		Force:                in.Force,
 		MaxMembersPerRequest: p.maxMembers(),
@@ -132,6 +149,17 @@ func (pl *planner) run() Plan {
 	for _, s := range pl.in.Desired {
 		desired[s.ID] = struct{}{}
 	}
+	if pl.only != nil {
+		pl.plan.Only = make([]string, 0, len(pl.only))
+		for id := range pl.only {
+			pl.plan.Only = append(pl.plan.Only, id)
+			_, isDesired := desired[id]
+			if _, isLinked := pl.links[id]; !isDesired && !isLinked {
+				pl.find(Finding{Kind: Invalid, SourceID: id, Detail: "named to push now, but neither desired nor linked"})
+			}
+		}
+		slices.Sort(pl.plan.Only)
+	}
 	// Leavers first: a group this plan deletes frees its name for the
 	// desired groups, and the applier applies the leavers first.
 	pl.leavers(desired)
@@ -146,6 +174,9 @@ func (pl *planner) run() Plan {
 	var created []pushed
 	for _, i := range order {
 		s := &pl.in.Desired[i]
+		if !pl.named(s.ID) {
+			continue
+		}
 		if _, dup := seen[s.ID]; dup || s.ID == "" {
 			pl.find(Finding{Kind: Invalid, SourceID: s.ID, Name: s.Name, Detail: invalidID(s.ID)})
 			continue
@@ -385,7 +416,7 @@ func (pl *planner) leavers(desired map[string]struct{}) {
 	for i := range pl.in.Links {
 		l := &pl.in.Links[i]
 		held := pl.links[l.SourceID] == l // the first link of a source id counts
-		if _, ok := desired[l.SourceID]; ok || !held {
+		if _, ok := desired[l.SourceID]; ok || !held || !pl.named(l.SourceID) {
 			continue
 		}
 		gp := GroupPlan{SourceID: l.SourceID, TargetID: l.TargetID}

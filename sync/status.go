@@ -1,8 +1,12 @@
 package sync
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/groupsync/groupsync/origin"
 )
 
 // Outcome is how a push attempt ended for one group. The names complete the
@@ -27,11 +31,16 @@ const (
 	Blocked
 	// Failed: a request failed (Error says why).
 	Failed
+	// NotAttempted: the run stopped before it reached the group, because
+	// the target became unavailable or the run's deadline passed (R19);
+	// Error says which. Its changes stay pending for the next run.
+	NotAttempted
 )
 
 var outcomeNames = [...]string{
 	Unchanged: "left unchanged", Created: "created", Linked: "linked", Updated: "updated",
 	Unlinked: "unlinked", Deleted: "deleted", Blocked: "blocked", Failed: "failed",
+	NotAttempted: "not attempted",
 }
 
 // String completes "group X was …".
@@ -54,6 +63,77 @@ func (o *Outcome) UnmarshalText(text []byte) error {
 	return err
 }
 
+// Cause says why a push attempt failed or did not happen, so that
+// [Diagnose] can give a fix that fits: whether pushing again can mend it.
+type Cause uint8
+
+// The causes.
+const (
+	// CauseUnavailable: the target did not answer, or answered only
+	// transient errors (429, 5xx) until the retries gave up, or the run
+	// stopped before the group (R19). Pushing again once the target
+	// answers can succeed.
+	CauseUnavailable Cause = iota + 1
+	// CauseNameTaken: the target refused the write because another group holds
+	// the name (or the externalId) it asked for (409). Pushing again gives
+	// the same answer until one of the groups is renamed.
+	CauseNameTaken
+	// CauseRefused: the target refused the request for another reason (a
+	// 4xx other than 409 and 429, such as refused credentials or a
+	// read-only group). Pushing the same again gives the same answer.
+	CauseRefused
+	// CauseInternal: anything else, such as the source's store failing.
+	CauseInternal
+)
+
+var causeNames = [...]string{
+	CauseUnavailable: "unavailable", CauseNameTaken: "name taken", CauseRefused: "refused", CauseInternal: "internal",
+}
+
+// String names the cause.
+func (c Cause) String() string {
+	if int(c) < len(causeNames) && causeNames[c] != "" {
+		return causeNames[c]
+	}
+	return fmt.Sprintf("Cause(%d)", c)
+}
+
+// MarshalText encodes c as its String.
+func (c Cause) MarshalText() ([]byte, error) {
+	return marshalName(causeNames[:], int(c), "cause")
+}
+
+// UnmarshalText decodes a Cause's String.
+func (c *Cause) UnmarshalText(text []byte) error {
+	i, err := unmarshalName(causeNames[:], text, "cause")
+	*c = Cause(i)
+	return err
+}
+
+// causeOf classifies err, a group's failure.
+func causeOf(err error) Cause {
+	var ans TargetAnswer
+	answered := errors.As(err, &ans)
+	status := 0
+	if answered {
+		status = ans.AnswerStatus()
+	}
+	switch {
+	case errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return CauseUnavailable
+	case status == 409, errors.Is(err, ErrConflict), errors.Is(err, ErrAmbiguousName),
+		errors.Is(err, ErrNearDuplicate), errors.Is(err, ErrLinkedElsewhere):
+		return CauseNameTaken
+	case status == 429, status >= 500:
+		return CauseUnavailable
+	case answered, errors.Is(err, origin.ErrReadOnly), errors.Is(err, ErrNotFound), errors.Is(err, ErrMemberRefused):
+		return CauseRefused
+	case errors.Is(err, ErrNotConnected):
+		return CauseUnavailable
+	}
+	return CauseInternal
+}
+
 // Status is what the last push attempt did to one group (R12).
 type Status struct {
 	// SourceID, TargetID and Name identify the group; TargetID is empty
@@ -68,9 +148,20 @@ type Status struct {
 	Outcome     Outcome
 	// Error says why the last attempt failed or was blocked.
 	Error string `json:",omitempty"`
+	// Cause classifies the failure of a Failed or NotAttempted group; zero
+	// otherwise, and in statuses recorded before it existed.
+	Cause Cause `json:",omitempty"`
+	// TargetStatus and TargetDetail are the target's answer that failed
+	// the group (its HTTP status and its explanation), when the target
+	// answered; see [TargetAnswer].
+	TargetStatus int    `json:",omitempty"`
+	TargetDetail string `json:",omitempty"`
 	// Refused holds the member values the target refused in the last
 	// attempt; they were skipped and the group went on (R8).
 	Refused []string `json:",omitempty"`
+	// Skipped holds the source users that have no target user, which the
+	// last attempt left out of the group (R8).
+	Skipped []string `json:",omitempty"`
 	// LastSuccess is when an attempt last brought the group to its desired
 	// state; zero if none has.
 	LastSuccess time.Time

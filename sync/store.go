@@ -75,7 +75,7 @@ func (m *MemStore) Load(context.Context) (State, error) {
 		st.Links = append(st.Links, l)
 	}
 	for _, s := range m.statuses {
-		s.Refused = slices.Clone(s.Refused)
+		s.Refused, s.Skipped = slices.Clone(s.Refused), slices.Clone(s.Skipped)
 		st.Statuses = append(st.Statuses, s)
 	}
 	slices.SortFunc(st.Links, func(a, b Link) int { return cmp.Compare(a.SourceID, b.SourceID) })
@@ -136,7 +136,7 @@ func (m *MemStore) SetStatus(_ context.Context, s Status) error {
 	if m.statuses == nil {
 		m.statuses = map[string]Status{}
 	}
-	s.Refused = slices.Clone(s.Refused)
+	s.Refused, s.Skipped = slices.Clone(s.Refused), slices.Clone(s.Skipped)
 	m.statuses[s.SourceID] = s
 	return nil
 }
@@ -163,6 +163,7 @@ func (p Plan) clone() Plan {
 			p.Groups[i].Ops[j].Members = slices.Clone(op.Members)
 		}
 	}
+	p.Only = slices.Clone(p.Only)
 	p.Findings = slices.Clone(p.Findings)
 	for i, f := range p.Findings {
 		p.Findings[i].TargetIDs = slices.Clone(f.TargetIDs)

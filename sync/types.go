@@ -69,7 +69,8 @@ type Link struct {
 // Input is everything a plan depends on.
 type Input struct {
 	// Desired is the complete desired set of source groups. A linked group
-	// missing from it is unlinked or deleted (R10).
+	// missing from it is unlinked or deleted (R10), unless Only leaves it
+	// out.
 	Desired []SourceGroup
 	// Users maps source user ids to target user ids. A member missing from
 	// a non-nil map is skipped and reported (R8). A nil map sends source
@@ -86,6 +87,15 @@ type Input struct {
 	// AllowDeletes lets a plan unlink and delete more groups than
 	// [Policy.MaxDeletes].
 	AllowDeletes bool
+	// Only, when non-nil, limits the plan to the source groups of these
+	// ids: a push on demand (R21, Okta's "Push Now"). A named group in
+	// Desired is planned as usual; a named linked group missing from
+	// Desired is unlinked or deleted (R10) and counts towards the delete
+	// limit; every other group is left alone, neither pushed nor unlinked,
+	// so Desired need not be complete. A named id that is neither desired
+	// nor linked gets an Invalid finding. An empty non-nil Only plans
+	// nothing.
+	Only []string
 }
 
 // Change is one request's worth of writes to a target group: what the

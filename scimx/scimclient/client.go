@@ -53,6 +53,17 @@ type Options struct {
 	// transient failures (429, 500, 502, 503, 504, connection errors,
 	// timeouts); zero means 5 minutes (R15). Past it, the request fails.
 	MaxRetryWait time.Duration
+	// UnavailableAfter is how long the target may go without answering
+	// (no answer, or only 5xx answers) before the client stops retrying
+	// (R19): once every request has failed for that long, a request that
+	// fails again fails at once, with an error wrapping
+	// [groupsync.ErrUnavailable], instead of waiting up to MaxRetryWait;
+	// while the target is failing, each attempt's timeout is at most what
+	// is left of that time (and at least 5 seconds). The first answer ends
+	// the failing spell. Zero means 30 seconds. With the applier's
+	// [groupsync.Applier.MaxUnavailable], a push to a target that went down
+	// stops within about this time.
+	UnavailableAfter time.Duration
 	// RequestsPerSecond, when positive, caps the rate of requests.
 	RequestsPerSecond float64
 	// PageSize is the count asked for per list page; zero means 100.
@@ -101,11 +112,15 @@ type Client struct {
 	opts Options
 
 	limiter limiter
+	health  health
 	spc     gosync.Once
 	patchOK bool // the server supports PATCH; read from ServiceProviderConfig
 }
 
-var _ groupsync.Target = (*Client)(nil)
+var (
+	_ groupsync.Target       = (*Client)(nil)
+	_ groupsync.TargetAnswer = (*HTTPError)(nil)
+)
 
 // New returns a client of the SCIM service at baseURL, such as
 // "https://app.example.com/scim/v2". A baseURL that is not an absolute
@@ -126,6 +141,9 @@ func New(baseURL string, opts Options) (*Client, error) {
 	}
 	if opts.PageSize <= 0 {
 		opts.PageSize = 100
+	}
+	if opts.UnavailableAfter <= 0 {
+		opts.UnavailableAfter = 30 * time.Second
 	}
 	c := &Client{base: strings.TrimRight(baseURL, "/"), opts: opts}
 	c.limiter.every = rateInterval(opts.RequestsPerSecond)
@@ -560,6 +578,20 @@ func (e *HTTPError) Error() string {
 	return s
 }
 
+// AnswerStatus returns Status: an HTTPError is a [groupsync.TargetAnswer].
+func (e *HTTPError) AnswerStatus() int { return e.Status }
+
+// AnswerDetail returns Detail, with ScimType before it when there is one.
+func (e *HTTPError) AnswerDetail() string {
+	switch {
+	case e.ScimType == "":
+		return e.Detail
+	case e.Detail == "":
+		return e.ScimType
+	}
+	return e.ScimType + ": " + e.Detail
+}
+
 // Unwrap returns the sentinel of package sync for the status, or nil.
 func (e *HTTPError) Unwrap() error {
 	switch {
@@ -617,7 +649,10 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	return c.doWithin(ctx, c.opts.MaxRetryWait, method, path, in, out)
 }
 
-// doWithin is do with a retry budget of its own.
+// doWithin is do with a retry budget of its own. A transient failure that
+// would wait past the budget, or past the end of the target's failing
+// spell (see UnavailableAfter), fails with an error wrapping
+// [groupsync.ErrUnavailable].
 func (c *Client) doWithin(ctx context.Context, budget time.Duration, method, path string, in, out any) error {
 	var body []byte
 	if in != nil {
@@ -628,11 +663,13 @@ func (c *Client) doWithin(ctx context.Context, budget time.Duration, method, pat
 	}
 	var waited time.Duration
 	for attempt := 0; ; attempt++ {
+		started := time.Now()
 		status, header, data, err := c.attempt(ctx, method, path, body)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if err == nil && status < 300 {
+			c.health.answered()
 			if out != nil && len(bytes.TrimSpace(data)) > 0 {
 				if err := json.Unmarshal(data, out); err != nil {
 					return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
@@ -644,11 +681,24 @@ func (c *Client) doWithin(ctx context.Context, budget time.Duration, method, pat
 			err = httpError(method, path, status, data)
 		}
 		if !transient(status, err) {
+			if status != 0 {
+				c.health.answered()
+			}
 			return err
+		}
+		var since time.Time
+		if status == http.StatusTooManyRequests {
+			c.health.answered() // busy, not down
+		} else {
+			since = c.health.failed(started)
 		}
 		wait := backoff(attempt, retryAfter(header, time.Now()))
 		if waited+wait > budget {
-			return fmt.Errorf("%w (gave up: retrying would wait more than %s)", err, budget)
+			return fmt.Errorf("%w: %w (gave up: retrying would wait more than %s)", groupsync.ErrUnavailable, err, budget)
+		}
+		if !since.IsZero() && time.Now().Add(wait).After(since.Add(c.opts.UnavailableAfter)) {
+			return fmt.Errorf("%w: %w (gave up: the target has not answered since %s)", groupsync.ErrUnavailable, err,
+				since.UTC().Format(time.RFC3339))
 		}
 		if c.opts.Logger != nil {
 			c.opts.Logger.WarnContext(ctx, "retrying scim request", slog.String("method", method),
@@ -661,12 +711,58 @@ func (c *Client) doWithin(ctx context.Context, budget time.Duration, method, pat
 	}
 }
 
+// health tracks the target's failing spell: since when every attempt has
+// failed with no answer or a 5xx.
+type health struct {
+	mu       gosync.Mutex
+	since    time.Time // zero while the target answers
+	answerAt time.Time // the last answer
+}
+
+// answered ends the failing spell.
+func (h *health) answered() {
+	h.mu.Lock()
+	h.since, h.answerAt = time.Time{}, time.Now()
+	h.mu.Unlock()
+}
+
+// failed records a failed attempt that started at started and returns when
+// the spell began: at the earliest failed attempt that started after the
+// last answer.
+func (h *health) failed(started time.Time) time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.answerAt.After(started) {
+		started = h.answerAt
+	}
+	if h.since.IsZero() || started.Before(h.since) {
+		h.since = started
+	}
+	return h.since
+}
+
+// failingSince returns when the failing spell began, or zero.
+func (h *health) failingSince() time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.since
+}
+
+// minFailingTimeout is the least time an attempt gets while the target is
+// failing, so that a slow target that comes back can answer.
+const minFailingTimeout = 5 * time.Second
+
 // attempt sends one attempt under the per-request timeout.
 func (c *Client) attempt(ctx context.Context, method, path string, body []byte) (int, http.Header, []byte, error) {
 	if err := c.limiter.wait(ctx); err != nil {
 		return 0, nil, nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	timeout := c.opts.Timeout
+	if since := c.health.failingSince(); !since.IsZero() {
+		left := time.Until(since.Add(c.opts.UnavailableAfter))
+		timeout = min(timeout, max(left, minFailingTimeout))
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var rd io.Reader
 	if body != nil {
