@@ -4,16 +4,28 @@
 // tests use modernc.org/sqlite (driver name "sqlite") and
 // github.com/jackc/pgx/v5/stdlib ("pgx").
 //
+// One database holds the state of any number of targets (R20): every row
+// is keyed by a target name the caller gives, and each [Store] reads and
+// writes one target's rows. [New] gives the store of [DefaultTarget];
+// [Store.ForTarget] the store of another target over the same database.
+// An identity provider that pushes to many apps keeps them all in one
+// SQLite file or PostgreSQL database, with one lease per target, so that
+// several push processes may work through the same targets at once: each
+// target's push runs once at a time.
+//
 // Schema changes are versioned and run by [Store.Migrate], explicitly. Each
 // is recorded in the table groupsync_migrations under the component "sync",
 // which the target side's store shares under its own component. The tables
 // are:
 //
-//	sync_links    source_id (key), target_id, created, has_snapshot, snapshot_name
-//	sync_members  source_id, member (key both): the last-pushed snapshots' members
-//	sync_statuses source_id (key), the fields of a Status; times in Unix nanoseconds, NULL when zero
-//	sync_plan     one row: the last plan as JSON
-//	sync_lease    one row: owner, expires (Unix nanoseconds)
+//	sync_links    target_name, source_id (key both), target_id, created, has_snapshot, snapshot_name
+//	sync_members  target_name, source_id, member (key all three): the last-pushed snapshots' members
+//	sync_statuses target_name, source_id (key both), the fields of a Status; times in Unix nanoseconds, NULL when zero
+//	sync_plan     target_name (key): the last plan as JSON
+//	sync_lease    target_name (key): owner, expires (Unix nanoseconds)
+//
+// Version 1 of the schema held one target; version 2 keys everything by
+// target name and moves what version 1 held under [DefaultTarget].
 //
 // [Store.Pushed] writes only the member rows a change adds or removes, so
 // recording a one-member change costs the same on a snapshot of any size.
@@ -55,19 +67,64 @@ import (
 	"github.com/groupsync/groupsync/sync"
 )
 
-// Store is a [sync.Store] in a SQL database. It is safe for concurrent use,
-// and several Stores, in several processes, may share one database.
+// Store is a [sync.Store] in a SQL database: the state of one target of
+// the database. It is safe for concurrent use, and several Stores, in
+// several processes, may share one database, for one target or many.
 type Store struct {
 	db      *sql.DB
 	dialect sqldialect.Dialect
+	target  string
 }
 
 var _ sync.Store = (*Store)(nil)
 
-// New returns a store over db, which speaks dialect d. Call [Store.Migrate]
-// before using it.
+// DefaultTarget is the target name of the store [New] returns, and the one
+// under which [Store.Migrate] moves the state of a database that held a
+// single target.
+const DefaultTarget = "default"
+
+// New returns the store of [DefaultTarget] over db, which speaks dialect d.
+// Call [Store.Migrate] before using it.
 func New(db *sql.DB, d sqldialect.Dialect) *Store {
-	return &Store{db: db, dialect: d}
+	return &Store{db: db, dialect: d, target: DefaultTarget}
+}
+
+// ForTarget returns the store of the target called name over the same
+// database: its links, snapshots, statuses, last plan and lease are its
+// own. The name is the caller's to choose (a target URL, an app's id); an
+// empty name means [DefaultTarget].
+func (s *Store) ForTarget(name string) *Store {
+	if name == "" {
+		name = DefaultTarget
+	}
+	return &Store{db: s.db, dialect: s.dialect, target: name}
+}
+
+// Target returns the name of the target whose state s holds.
+func (s *Store) Target() string { return s.target }
+
+// Targets returns the names of the targets that hold a link, a status or a
+// plan in the database, sorted. It returns the database's error, if any.
+func (s *Store) Targets(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT target_name FROM sync_links
+		UNION SELECT target_name FROM sync_statuses UNION SELECT target_name FROM sync_plan`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list targets: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("sqlstore: list targets: %w", err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: list targets: %w", err)
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 // component names this package's migrations in groupsync_migrations.
@@ -111,6 +168,73 @@ var migrations = [][]string{
 			expires BIGINT NOT NULL
 		)`,
 	},
+	// Version 2: many targets in one database (R20), and the status
+	// fields of R19 (cause, the target's answer, skipped members). What
+	// version 1 held moves under DefaultTarget.
+	{
+		`CREATE TABLE sync_links_v2 (
+			target_name   TEXT NOT NULL,
+			source_id     TEXT NOT NULL,
+			target_id     TEXT NOT NULL,
+			created       BOOLEAN NOT NULL,
+			has_snapshot  BOOLEAN NOT NULL,
+			snapshot_name TEXT NOT NULL,
+			PRIMARY KEY (target_name, source_id)
+		)`,
+		`INSERT INTO sync_links_v2 (target_name, source_id, target_id, created, has_snapshot, snapshot_name)
+			SELECT '` + DefaultTarget + `', source_id, target_id, created, has_snapshot, snapshot_name FROM sync_links`,
+		`DROP TABLE sync_links`,
+		`ALTER TABLE sync_links_v2 RENAME TO sync_links`,
+		`CREATE TABLE sync_members_v2 (
+			target_name TEXT NOT NULL,
+			source_id   TEXT NOT NULL,
+			member      TEXT NOT NULL,
+			PRIMARY KEY (target_name, source_id, member)
+		)`,
+		`INSERT INTO sync_members_v2 (target_name, source_id, member)
+			SELECT '` + DefaultTarget + `', source_id, member FROM sync_members`,
+		`DROP TABLE sync_members`,
+		`ALTER TABLE sync_members_v2 RENAME TO sync_members`,
+		`CREATE TABLE sync_statuses_v2 (
+			target_name   TEXT NOT NULL,
+			source_id     TEXT NOT NULL,
+			target_id     TEXT NOT NULL,
+			name          TEXT NOT NULL,
+			last_attempt  BIGINT,
+			forced        BOOLEAN NOT NULL,
+			outcome       TEXT NOT NULL,
+			error         TEXT NOT NULL,
+			refused       TEXT,
+			last_success  BIGINT,
+			pending_since BIGINT,
+			cause         TEXT NOT NULL,
+			target_status INTEGER NOT NULL,
+			target_detail TEXT NOT NULL,
+			skipped       TEXT,
+			PRIMARY KEY (target_name, source_id)
+		)`,
+		`INSERT INTO sync_statuses_v2 (target_name, source_id, target_id, name, last_attempt, forced, outcome, error,
+				refused, last_success, pending_since, cause, target_status, target_detail, skipped)
+			SELECT '` + DefaultTarget + `', source_id, target_id, name, last_attempt, forced, outcome, error,
+				refused, last_success, pending_since, '', 0, '', NULL FROM sync_statuses`,
+		`DROP TABLE sync_statuses`,
+		`ALTER TABLE sync_statuses_v2 RENAME TO sync_statuses`,
+		`CREATE TABLE sync_plan_v2 (
+			target_name TEXT NOT NULL PRIMARY KEY,
+			plan        TEXT NOT NULL
+		)`,
+		`INSERT INTO sync_plan_v2 (target_name, plan) SELECT '` + DefaultTarget + `', plan FROM sync_plan`,
+		`DROP TABLE sync_plan`,
+		`ALTER TABLE sync_plan_v2 RENAME TO sync_plan`,
+		`CREATE TABLE sync_lease_v2 (
+			target_name TEXT NOT NULL PRIMARY KEY,
+			owner       TEXT NOT NULL,
+			expires     BIGINT NOT NULL
+		)`,
+		`INSERT INTO sync_lease_v2 (target_name, owner, expires) SELECT '` + DefaultTarget + `', owner, expires FROM sync_lease`,
+		`DROP TABLE sync_lease`,
+		`ALTER TABLE sync_lease_v2 RENAME TO sync_lease`,
+	},
 }
 
 // Migrate brings the schema to the version this package needs. It applies
@@ -142,13 +266,13 @@ const chunkSize = 500
 // insertMembers adds the member rows of sourceID that are missing.
 func (s *Store) insertMembers(ctx context.Context, tx *sql.Tx, sourceID string, members []string) error {
 	for chunk := range slices.Chunk(members, chunkSize) {
-		args := make([]any, 0, 2*len(chunk))
+		args := make([]any, 0, 3*len(chunk))
 		for _, m := range chunk {
-			args = append(args, sourceID, m)
+			args = append(args, s.target, sourceID, m)
 		}
-		values := strings.Repeat("(?, ?), ", len(chunk))
+		values := strings.Repeat("(?, ?, ?), ", len(chunk))
 		values = values[:len(values)-2]
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO sync_members (source_id, member) VALUES `+values+` ON CONFLICT DO NOTHING`), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO sync_members (target_name, source_id, member) VALUES `+values+` ON CONFLICT DO NOTHING`), args...); err != nil {
 			return err
 		}
 	}
@@ -158,14 +282,14 @@ func (s *Store) insertMembers(ctx context.Context, tx *sql.Tx, sourceID string, 
 // deleteMembers removes the given member rows of sourceID, where present.
 func (s *Store) deleteMembers(ctx context.Context, tx *sql.Tx, sourceID string, members []string) error {
 	for chunk := range slices.Chunk(members, chunkSize) {
-		args := make([]any, 0, 1+len(chunk))
-		args = append(args, sourceID)
+		args := make([]any, 0, 2+len(chunk))
+		args = append(args, s.target, sourceID)
 		for _, m := range chunk {
 			args = append(args, m)
 		}
 		marks := strings.Repeat("?, ", len(chunk))
 		marks = marks[:len(marks)-2]
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM sync_members WHERE source_id = ? AND member IN (`+marks+`)`), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM sync_members WHERE target_name = ? AND source_id = ? AND member IN (`+marks+`)`), args...); err != nil {
 			return err
 		}
 	}
@@ -198,7 +322,7 @@ func (s *Store) Load(ctx context.Context) (sync.State, error) {
 func (s *Store) load(ctx context.Context, tx *sql.Tx, st *sync.State) error {
 	// Members first, grouped by source id.
 	members := map[string][]string{}
-	err := scanRows(ctx, tx, `SELECT source_id, member FROM sync_members`, func(rows *sql.Rows) error {
+	err := s.scanRows(ctx, tx, `SELECT source_id, member FROM sync_members WHERE target_name = ?`, func(rows *sql.Rows) error {
 		var id, m string
 		if err := rows.Scan(&id, &m); err != nil {
 			return err
@@ -209,7 +333,7 @@ func (s *Store) load(ctx context.Context, tx *sql.Tx, st *sync.State) error {
 	if err != nil {
 		return err
 	}
-	err = scanRows(ctx, tx, `SELECT source_id, target_id, created, has_snapshot, snapshot_name FROM sync_links`, func(rows *sql.Rows) error {
+	err = s.scanRows(ctx, tx, `SELECT source_id, target_id, created, has_snapshot, snapshot_name FROM sync_links WHERE target_name = ?`, func(rows *sql.Rows) error {
 		var l sync.Link
 		var hasSnapshot bool
 		var name string
@@ -225,12 +349,14 @@ func (s *Store) load(ctx context.Context, tx *sql.Tx, st *sync.State) error {
 	if err != nil {
 		return err
 	}
-	err = scanRows(ctx, tx, `SELECT source_id, target_id, name, last_attempt, forced, outcome, error, refused, last_success, pending_since FROM sync_statuses`, func(rows *sql.Rows) error {
+	err = s.scanRows(ctx, tx, `SELECT source_id, target_id, name, last_attempt, forced, outcome, error, refused, last_success, pending_since,
+			cause, target_status, target_detail, skipped FROM sync_statuses WHERE target_name = ?`, func(rows *sql.Rows) error {
 		var x sync.Status
-		var outcome string
-		var refused sql.NullString
+		var outcome, cause string
+		var refused, skipped sql.NullString
 		var lastAttempt, lastSuccess, pendingSince sql.NullInt64
-		if err := rows.Scan(&x.SourceID, &x.TargetID, &x.Name, &lastAttempt, &x.Forced, &outcome, &x.Error, &refused, &lastSuccess, &pendingSince); err != nil {
+		if err := rows.Scan(&x.SourceID, &x.TargetID, &x.Name, &lastAttempt, &x.Forced, &outcome, &x.Error, &refused, &lastSuccess, &pendingSince,
+			&cause, &x.TargetStatus, &x.TargetDetail, &skipped); err != nil {
 			return err
 		}
 		if outcome != "" {
@@ -238,9 +364,19 @@ func (s *Store) load(ctx context.Context, tx *sql.Tx, st *sync.State) error {
 				return fmt.Errorf("status of %s: %w", x.SourceID, err)
 			}
 		}
+		if cause != "" {
+			if err := x.Cause.UnmarshalText([]byte(cause)); err != nil {
+				return fmt.Errorf("status of %s: %w", x.SourceID, err)
+			}
+		}
 		if refused.Valid {
 			if err := json.Unmarshal([]byte(refused.String), &x.Refused); err != nil {
 				return fmt.Errorf("status of %s: refused members: %w", x.SourceID, err)
+			}
+		}
+		if skipped.Valid {
+			if err := json.Unmarshal([]byte(skipped.String), &x.Skipped); err != nil {
+				return fmt.Errorf("status of %s: skipped members: %w", x.SourceID, err)
 			}
 		}
 		x.LastAttempt, x.LastSuccess, x.PendingSince = fromNanos(lastAttempt), fromNanos(lastSuccess), fromNanos(pendingSince)
@@ -255,7 +391,7 @@ func (s *Store) load(ctx context.Context, tx *sql.Tx, st *sync.State) error {
 	slices.SortFunc(st.Statuses, func(a, b sync.Status) int { return cmp.Compare(a.SourceID, b.SourceID) })
 
 	var plan string
-	switch err := tx.QueryRowContext(ctx, `SELECT plan FROM sync_plan WHERE id = 1`).Scan(&plan); {
+	switch err := tx.QueryRowContext(ctx, s.q(`SELECT plan FROM sync_plan WHERE target_name = ?`), s.target).Scan(&plan); {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return err
@@ -269,9 +405,10 @@ func (s *Store) load(ctx context.Context, tx *sql.Tx, st *sync.State) error {
 	return nil
 }
 
-// scanRows runs query and calls f for each row.
-func scanRows(ctx context.Context, tx *sql.Tx, query string, f func(*sql.Rows) error) error {
-	rows, err := tx.QueryContext(ctx, query)
+// scanRows runs query, whose one parameter is the target name, and calls f
+// for each row.
+func (s *Store) scanRows(ctx context.Context, tx *sql.Tx, query string, f func(*sql.Rows) error) error {
+	rows, err := tx.QueryContext(ctx, s.q(query), s.target)
 	if err != nil {
 		return err
 	}
@@ -310,14 +447,14 @@ func (s *Store) Link(ctx context.Context, l sync.Link) error {
 		if l.Pushed != nil {
 			name, members = l.Pushed.Name, l.Pushed.Members.Slice()
 		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO sync_links (source_id, target_id, created, has_snapshot, snapshot_name) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (source_id) DO UPDATE SET target_id = excluded.target_id, created = excluded.created,
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO sync_links (target_name, source_id, target_id, created, has_snapshot, snapshot_name) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (target_name, source_id) DO UPDATE SET target_id = excluded.target_id, created = excluded.created,
 				has_snapshot = excluded.has_snapshot, snapshot_name = excluded.snapshot_name`),
-			l.SourceID, l.TargetID, l.Created, l.Pushed != nil, name)
+			s.target, l.SourceID, l.TargetID, l.Created, l.Pushed != nil, name)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM sync_members WHERE source_id = ?`), l.SourceID); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM sync_members WHERE target_name = ? AND source_id = ?`), s.target, l.SourceID); err != nil {
 			return err
 		}
 		return s.insertMembers(ctx, tx, l.SourceID, members)
@@ -337,8 +474,8 @@ func (s *Store) Pushed(ctx context.Context, sourceID string, c sync.Change) erro
 		// so it starts from an empty snapshot. The update also locks the
 		// link, so changes of one group apply one at a time.
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE sync_links SET has_snapshot = ?,
-			snapshot_name = CASE WHEN ? = '' THEN snapshot_name ELSE ? END WHERE source_id = ?`),
-			true, c.Name, c.Name, sourceID)
+			snapshot_name = CASE WHEN ? = '' THEN snapshot_name ELSE ? END WHERE target_name = ? AND source_id = ?`),
+			true, c.Name, c.Name, s.target, sourceID)
 		if err != nil {
 			return err
 		}
@@ -364,10 +501,10 @@ func (s *Store) Pushed(ctx context.Context, sourceID string, c sync.Change) erro
 // nothing.
 func (s *Store) Unlink(ctx context.Context, sourceID string) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM sync_links WHERE source_id = ?`), sourceID); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM sync_links WHERE target_name = ? AND source_id = ?`), s.target, sourceID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.q(`DELETE FROM sync_members WHERE source_id = ?`), sourceID)
+		_, err := tx.ExecContext(ctx, s.q(`DELETE FROM sync_members WHERE target_name = ? AND source_id = ?`), s.target, sourceID)
 		return err
 	})
 	if err != nil {
@@ -386,27 +523,49 @@ func (s *Store) SetStatus(ctx context.Context, x sync.Status) error {
 		}
 		outcome = string(b)
 	}
-	var refused sql.NullString
-	if x.Refused != nil {
-		b, err := json.Marshal(x.Refused)
+	var cause string
+	if x.Cause != 0 {
+		b, err := x.Cause.MarshalText()
 		if err != nil {
 			return fmt.Errorf("sqlstore: set status of %s: %w", x.SourceID, err)
 		}
-		refused = sql.NullString{String: string(b), Valid: true}
+		cause = string(b)
 	}
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO sync_statuses
-		(source_id, target_id, name, last_attempt, forced, outcome, error, refused, last_success, pending_since)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (source_id) DO UPDATE SET target_id = excluded.target_id, name = excluded.name,
+	refused, err := jsonList(x.Refused)
+	if err != nil {
+		return fmt.Errorf("sqlstore: set status of %s: %w", x.SourceID, err)
+	}
+	skipped, err := jsonList(x.Skipped)
+	if err != nil {
+		return fmt.Errorf("sqlstore: set status of %s: %w", x.SourceID, err)
+	}
+	_, err = s.db.ExecContext(ctx, s.q(`INSERT INTO sync_statuses
+		(target_name, source_id, target_id, name, last_attempt, forced, outcome, error, refused, last_success, pending_since,
+			cause, target_status, target_detail, skipped)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (target_name, source_id) DO UPDATE SET target_id = excluded.target_id, name = excluded.name,
 			last_attempt = excluded.last_attempt, forced = excluded.forced, outcome = excluded.outcome,
 			error = excluded.error, refused = excluded.refused, last_success = excluded.last_success,
-			pending_since = excluded.pending_since`),
-		x.SourceID, x.TargetID, x.Name, nanos(x.LastAttempt), x.Forced, outcome, x.Error, refused,
-		nanos(x.LastSuccess), nanos(x.PendingSince))
+			pending_since = excluded.pending_since, cause = excluded.cause, target_status = excluded.target_status,
+			target_detail = excluded.target_detail, skipped = excluded.skipped`),
+		s.target, x.SourceID, x.TargetID, x.Name, nanos(x.LastAttempt), x.Forced, outcome, x.Error, refused,
+		nanos(x.LastSuccess), nanos(x.PendingSince), cause, x.TargetStatus, x.TargetDetail, skipped)
 	if err != nil {
 		return fmt.Errorf("sqlstore: set status of %s: %w", x.SourceID, err)
 	}
 	return nil
+}
+
+// jsonList encodes a non-nil list as JSON, and nil as NULL.
+func jsonList(l []string) (sql.NullString, error) {
+	if l == nil {
+		return sql.NullString{}, nil
+	}
+	b, err := json.Marshal(l)
+	if err != nil {
+		return sql.NullString{}, err
+	}
+	return sql.NullString{String: string(b), Valid: true}, nil
 }
 
 // SavePlan implements [sync.Store]. It stores p as JSON.
@@ -415,15 +574,16 @@ func (s *Store) SavePlan(ctx context.Context, p sync.Plan) error {
 	if err != nil {
 		return fmt.Errorf("sqlstore: save plan: %w", err)
 	}
-	_, err = s.db.ExecContext(ctx, s.q(`INSERT INTO sync_plan (id, plan) VALUES (1, ?)
-		ON CONFLICT (id) DO UPDATE SET plan = excluded.plan`), string(b))
+	_, err = s.db.ExecContext(ctx, s.q(`INSERT INTO sync_plan (target_name, plan) VALUES (?, ?)
+		ON CONFLICT (target_name) DO UPDATE SET plan = excluded.plan`), s.target, string(b))
 	if err != nil {
 		return fmt.Errorf("sqlstore: save plan: %w", err)
 	}
 	return nil
 }
 
-// Lease implements [sync.Store]. It takes the lease with one upsert that
+// Lease implements [sync.Store]: the lease of s's target, which leases of
+// other targets do not hold up. It takes the lease with one upsert that
 // succeeds only when the lease is free, expired or owner's already, so two
 // processes cannot both take it. While another owner holds it, Lease
 // returns a [*sync.LeaseError], which wraps [sync.ErrLeaseHeld]. The
@@ -436,10 +596,10 @@ func (s *Store) Lease(ctx context.Context, owner string, ttl time.Duration) (fun
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO sync_lease (id, owner, expires) VALUES (1, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, expires = excluded.expires
+		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO sync_lease (target_name, owner, expires) VALUES (?, ?, ?)
+			ON CONFLICT (target_name) DO UPDATE SET owner = excluded.owner, expires = excluded.expires
 			WHERE sync_lease.owner = excluded.owner OR sync_lease.expires <= ?`),
-			owner, now+ttl.Nanoseconds(), now)
+			s.target, owner, now+ttl.Nanoseconds(), now)
 		if err != nil {
 			return err
 		}
@@ -449,7 +609,7 @@ func (s *Store) Lease(ctx context.Context, owner string, ttl time.Duration) (fun
 		}
 		var holder string
 		var until int64
-		if err := tx.QueryRowContext(ctx, `SELECT owner, expires FROM sync_lease WHERE id = 1`).Scan(&holder, &until); err != nil {
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT owner, expires FROM sync_lease WHERE target_name = ?`), s.target).Scan(&holder, &until); err != nil {
 			return err
 		}
 		held = &sync.LeaseError{Owner: holder, Until: time.Unix(0, until).UTC()}
@@ -462,7 +622,7 @@ func (s *Store) Lease(ctx context.Context, owner string, ttl time.Duration) (fun
 		return nil, held
 	}
 	return func(ctx context.Context) error {
-		if _, err := s.db.ExecContext(ctx, s.q(`DELETE FROM sync_lease WHERE id = 1 AND owner = ?`), owner); err != nil {
+		if _, err := s.db.ExecContext(ctx, s.q(`DELETE FROM sync_lease WHERE target_name = ? AND owner = ?`), s.target, owner); err != nil {
 			return fmt.Errorf("sqlstore: release lease of %s: %w", owner, err)
 		}
 		return nil

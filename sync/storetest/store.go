@@ -241,6 +241,7 @@ func statuses() []groupsync.Status {
 	outcomes := []groupsync.Outcome{
 		groupsync.Unchanged, groupsync.Created, groupsync.Linked, groupsync.Updated,
 		groupsync.Unlinked, groupsync.Deleted, groupsync.Blocked, groupsync.Failed,
+		groupsync.NotAttempted,
 	}
 	var out []groupsync.Status
 	for i, o := range outcomes {
@@ -253,9 +254,14 @@ func statuses() []groupsync.Status {
 			Outcome:      o,
 			Error:        fmt.Sprintf("error %d", i),
 			Refused:      []string{"u9", "u1"},
+			Skipped:      []string{"okta-7", "okta-3"},
 			LastSuccess:  at.Add(-time.Duration(i) * time.Minute).UTC(),
 			PendingSince: at.Add(-time.Duration(i) * time.Second),
 		})
+		if o == groupsync.Failed || o == groupsync.NotAttempted {
+			s := &out[len(out)-1]
+			s.Cause, s.TargetStatus, s.TargetDetail = groupsync.CauseNameTaken, 409, "uniqueness: name taken"
+		}
 	}
 	out = append(out, groupsync.Status{SourceID: "s9", Name: "Fresh", LastAttempt: at, Outcome: groupsync.Created})
 	return out
@@ -289,6 +295,7 @@ func plan() groupsync.Plan {
 	return groupsync.Plan{
 		Force:                true,
 		MaxMembersPerRequest: 100,
+		Only:                 []string{"gone", "left", "s1", "s2", "s3"},
 		Groups: []groupsync.GroupPlan{
 			{SourceID: "gone", TargetID: "t0", Name: "Old", Ops: []groupsync.Op{{Kind: groupsync.OpDelete}}},
 			{SourceID: "left", TargetID: "t9", Name: "Left", Ops: []groupsync.Op{{Kind: groupsync.OpUnlink}}},
@@ -405,8 +412,10 @@ func testLoadReturnsCopies(t recorder, s groupsync.Store) {
 	st.Links[0].Pushed.Name = "changed"
 	st.Links[0].Pushed.Members = group.NewMembers("x")
 	st.Statuses[0].Refused[0] = "changed"
+	st.Statuses[0].Skipped[0] = "changed"
 	st.Statuses[0].Error = "changed"
 	st.LastPlan.Force = false
+	st.LastPlan.Only[0] = "changed"
 	st.LastPlan.Groups[0].Name = "changed"
 	st.LastPlan.Groups[2].Base.Name = "changed"
 	st.LastPlan.Groups[2].Ops[2].Members[0] = "changed"
@@ -425,6 +434,7 @@ func testStoreKeepsCopies(t recorder, s groupsync.Store) {
 	fill(t, s, given)
 	given.Links[0].Pushed.Name = "changed"
 	given.Statuses[0].Refused[0] = "changed"
+	given.Statuses[0].Skipped[0] = "changed"
 	p := given.LastPlan
 	p.Groups[2].Base.Name = "changed"
 	p.Groups[2].Ops[2].Members[0] = "changed"
