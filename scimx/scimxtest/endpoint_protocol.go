@@ -46,13 +46,15 @@ func checkAtomicPatch(p *probe) {
 }
 
 // walk lists every group that the query selects, count a page, as Okta
-// imports them; ok is false when a page fails.
-func (p *probe) walk(query string, count int, effect string) ([]string, int, bool) {
+// imports them; ok is false when a page fails. label names the query in
+// failure lines.
+func (p *probe) walk(query, label string, count int, effect string) ([]string, int, bool) {
 	var seen []string
 	total := -1
 	for start, pages := 1, 0; ; pages++ {
-		q := "/Groups?startIndex=" + strconv.Itoa(start) + "&count=" + strconv.Itoa(count) + query
-		pg, ok := p.list(p.do("GET", q, ""), effect, "GET "+q)
+		page := "/Groups?startIndex=" + strconv.Itoa(start) + "&count=" + strconv.Itoa(count)
+		q := page + label
+		pg, ok := p.list(p.do("GET", page+query, ""), effect, "GET "+q)
 		if !ok {
 			return nil, 0, false
 		}
@@ -94,14 +96,14 @@ func checkPaging(p *probe) {
 		alts = append(alts, "displayName eq "+quote(name))
 	}
 	filtered := "&filter=" + escape(strings.Join(alts, " or "))
-	first, total, ok := p.walk(filtered, 2, effect)
+	first, total, ok := p.walk(filtered, " with a filter that selects 5 groups", 2, effect)
 	if !ok {
 		return
 	}
 	if total != 5 || len(first) != 5 || !sameSet(first, ids) {
 		p.failf(effect, "a walk of a filter that selects 5 groups, 2 a page, found totalResults %d and %v, want %v", total, first, sorted(ids...))
 	}
-	if again, _, ok := p.walk(filtered, 2, effect); ok && !slices.Equal(first, again) {
+	if again, _, ok := p.walk(filtered, " with a filter that selects 5 groups", 2, effect); ok && !slices.Equal(first, again) {
 		p.failf(effect, "two walks of the same filter, 2 a page, found %v, then %v: the order is not stable", first, again)
 	}
 
@@ -110,7 +112,7 @@ func checkPaging(p *probe) {
 		return
 	}
 	size := max(2, (pg.total+249)/250)
-	all, total, ok := p.walk("", size, effect)
+	all, total, ok := p.walk("", "", size, effect)
 	if !ok {
 		return
 	}
@@ -122,7 +124,7 @@ func checkPaging(p *probe) {
 			p.failf(effect, "a walk of all %d groups, %d a page, did not find the group %s", total, size, id)
 		}
 	}
-	again, _, ok := p.walk("", size, effect)
+	again, _, ok := p.walk("", "", size, effect)
 	if ok && !slices.Equal(ordered(all, ids), ordered(again, ids)) {
 		p.failf(effect, "two walks of all groups found the checked groups in orders %v and %v: the order is not stable", ordered(all, ids), ordered(again, ids))
 	}

@@ -15,7 +15,7 @@ var (
 	allClients = Clients()
 )
 
-// endpointChecks are the kit's endpointChecks, in the order they run. The first one gates
+// endpointChecks are the kit's checks, in the order they run. The first one gates
 // the others: an endpoint that does not answer a list request is not
 // checked further.
 var endpointChecks = []check{
@@ -48,13 +48,15 @@ var endpointChecks = []check{
 // client (R1) is an authenticated list of one group; without credentials,
 // or with wrong ones, the answer is 401.
 func checkConnection(p *probe) {
-	const what = "GET /Groups?startIndex=1&count=1, the connection test of Okta and groupsync"
-	if _, ok := p.list(p.do("GET", "/Groups?startIndex=1&count=1", ""), "nothing can be pushed", what); !ok {
+	const what = "GET /Groups?startIndex=1&count=1, the connection test of Okta and groupsync,"
+	r := p.do("GET", "/Groups?startIndex=1&count=1", "")
+	if r.err != nil || r.status != http.StatusOK || r.obj == nil {
 		p.k.mu.Lock()
 		p.k.connected = errors.New("not connected")
 		p.k.mu.Unlock()
-		return
+		p.fatalf("nothing can be pushed", "%s %s", what, r.what())
 	}
+	p.list(r, "nothing can be pushed", what)
 	const effect = "anyone can read and change the groups"
 	p.refused(p.send(nil, "GET", "/Groups?startIndex=1&count=1", ""), effect, "GET /Groups without credentials", http.StatusUnauthorized)
 	p.refused(p.send(Bearer("gsck-wrong-token"), "GET", "/Groups?startIndex=1&count=1", ""), effect, "GET /Groups with a wrong bearer token", http.StatusUnauthorized)
@@ -149,7 +151,7 @@ func checkOktaCatalog(p *probe) {
 	p.deleteAndGone(id, "unlinking with \"delete in target app\" fails", okta...)
 }
 
-// deleteAndGone DELETEs a pushed group and endpointChecks that it is gone: a 404,
+// deleteAndGone DELETEs a pushed group and checks that it is gone: a 404,
 // which makes Okta stop pushing it.
 func (p *probe) deleteAndGone(id, effect string, mods ...mod) {
 	path := "/Groups/" + url.PathEscape(id) + p.query
@@ -324,7 +326,7 @@ func checkEntra(p *probe, flag bool) {
 	probe := func(gid, uid string) string {
 		return q("/Groups", filter(`id eq `+quote(gid)+` and members eq `+quote(uid)), "attributes=id")
 	}
-	const membershipProbe = "Entra ID's membership endpointChecks fail"
+	const membershipProbe = "Entra ID's membership checks fail"
 	pg, ok := p.list(p.do("GET", probe(id, u[2]), ""), membershipProbe, "the probe of a member, GET "+probe(id, u[2]))
 	if ok && !slices.Equal(pg.ids, []string{id}) {
 		p.failf(membershipProbe, "the probe of a member found %v, want [%s]", pg.ids, id)
