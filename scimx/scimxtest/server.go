@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/groupsync/groupsync/group"
@@ -23,7 +24,9 @@ const (
 // target for the tests of a SCIM client, a sync tool or anything else that
 // talks to a SCIM app, the way httptest serves a handler. Its groups live in
 // a [scimx.MemStore] that a test reads and writes directly, as the app's own
-// UI would.
+// UI would. It serves with the settings of [scimx.NewHTTPServer], and routes
+// /scim/ to the SCIM service without an http.ServeMux, which would redirect
+// paths with dot segments before the service could authenticate them.
 type Server struct {
 	// URL is the base URL of the SCIM service, such as
 	// "http://127.0.0.1:41234/scim/v2".
@@ -51,11 +54,19 @@ func NewServer(tb testing.TB, opts scimx.ServerOptions) *Server {
 	if err != nil {
 		tb.Fatalf("scimxtest: %v", err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/scim/", http.StripPrefix("/scim", h))
-	ts := httptest.NewServer(mux)
+	scim := http.StripPrefix("/scim", h)
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/scim/") {
+			http.NotFound(w, r)
+			return
+		}
+		scim.ServeHTTP(w, r)
+	})
+	ts := httptest.NewUnstartedServer(root)
+	ts.Config = scimx.NewHTTPServer(root)
+	ts.Start()
 	tb.Cleanup(ts.Close)
-	return &Server{URL: ts.URL + "/scim/v2", Handler: mux, Store: store, tb: tb}
+	return &Server{URL: ts.URL + "/scim/v2", Handler: root, Store: store, tb: tb}
 }
 
 // Put stores g in tenant as the app would, whatever its origin, and returns
