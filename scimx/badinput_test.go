@@ -574,21 +574,25 @@ func hostileQueries() []struct {
 	for i := range 2000 {
 		ors = append(ors, `displayName eq "g`+itoa(i)+`"`)
 	}
-	long := strings.Repeat("x", 100_000)
+	long := strings.Repeat("x", 100_000) // over the filter length limit (R18)
+	longest := strings.Repeat("x", 1024) // the longest value a group holds
 	f := func(s string) string { return "filter=" + url.QueryEscape(s) }
 	return []struct {
 		name, reason, query string
 		status              int
 		names               []string
 	}{
-		{"SCIM/filter/deep-parens", "2000 levels of grouping are parsed without exhausting anything",
-			f(deep(2000, "(", `displayName eq "Engineering"`, ")")), 0, nil},
-		{"SCIM/filter/deep-not", "2000 nested nots must not exhaust the parser: a SCIM error or a list, never a 500", f(deep(2000, "not (", `displayName eq "Engineering"`, ")")), 0, nil},
+		{"SCIM/filter/deep-parens", "2000 levels of grouping are over the depth limit (R18): invalidFilter before the parser recurses",
+			f(deep(2000, "(", `displayName eq "Engineering"`, ")")), 400, nil},
+		{"SCIM/filter/deep-not", "2000 nested nots are over the depth limit (R18): invalidFilter, never a 500 or an exhausted stack", f(deep(2000, "not (", `displayName eq "Engineering"`, ")")), 400, nil},
+		{"SCIM/filter/depth-at-limit", "32 levels of grouping, the default depth limit, are parsed and answered",
+			f(deep(32, "(", `displayName eq "Engineering"`, ")")), 200, []string{"Engineering"}},
 		{"SCIM/filter/deep-not-even", "an even number of nots is the filter itself",
 			f(deep(10, "not (", `displayName eq "Engineering"`, ")")), 200, []string{"Engineering"}},
-		{"SCIM/filter/long-or", "2000 alternatives, the size of a batch lookup, are answered, not a 500 or a hang", f(strings.Join(ors, " or ")), 0, nil},
-		{"SCIM/filter/long-and", "2000 conjuncts that no group satisfies are answered, not a 500 or a hang", f(strings.Join(ors, " and ")), 0, nil},
-		{"SCIM/filter/deep-members", "grouping nests inside a members[...] value filter too; 50 levels are answered, not a 500", f(`members[` + deep(50, "(", `value eq "u1"`, ")") + `]`), 0, nil},
+		{"SCIM/filter/long-or", "2000 alternatives are over the filter length limit (R18), which keeps the parser's work per request small", f(strings.Join(ors, " or ")), 400, nil},
+		{"SCIM/filter/long-and", "2000 conjuncts are over the filter length limit (R18)", f(strings.Join(ors, " and ")), 400, nil},
+		{"SCIM/filter/many-or", "100 alternatives fit within the length limit and are answered", f(strings.Join(ors[:100], " or ")), 200, []string{}},
+		{"SCIM/filter/deep-members", "grouping nests inside a members[...] value filter too, and counts towards the depth limit: 50 levels are invalidFilter", f(`members[` + deep(50, "(", `value eq "u1"`, ")") + `]`), 400, nil},
 		{"SCIM/filter/unknown-attribute", "foo is no attribute of a group", f(`foo eq "x"`), 400, nil},
 		{"SCIM/filter/unknown-urn", "an attribute of a schema the server does not know is the client's error or matches nothing, never a 500", f(`urn:example:bogus:foo eq "x"`), 0, nil},
 		{"SCIM/filter/members-eq", "Entra's membership test compares member values", f(`members eq "u1"`), 200, []string{"Engineering"}},
@@ -614,10 +618,13 @@ func hostileQueries() []struct {
 		{"SCIM/filter/meta-foo", "an unknown sub-attribute of meta is the client's mistake or matches nothing, never a 500", f(`meta.foo eq "x"`), 0, nil},
 		{"SCIM/filter/groupType", "a filter on the app's local groupType by its full URN may be served or refused, not fail", f(scimx.ExtensionSchema + `:groupType eq "Teams"`), 0, nil},
 		{"SCIM/filter/origin-gt", "an ordering on the app's origin attribute may be served or refused, not fail", f(scimx.ExtensionSchema + `:origin gt "a"`), 0, nil},
-		{"SCIM/filter/long-value", "a value far over any stored name matches nothing: 200 with an empty list", f(`displayName eq "` + long + `"`), 200, []string{}},
-		{"SCIM/filter/long-sw", "a prefix longer than any stored name matches nothing: 200 with an empty list", f(`displayName sw "` + long + `"`), 200, []string{}},
-		{"SCIM/filter/long-attribute", "an absurdly long attribute name is refused or matches nothing, never a 500", f(strings.Repeat("a", 10_000) + ` eq "x"`), 0, nil},
-		{"SCIM/filter/invalid-utf8", "bytes that are not UTF-8 cannot name a group; the parser must not fail on them", f("displayName eq \"\xff\xfe\""), 0, nil},
+		{"SCIM/filter/long-value", "a filter of 100,000 bytes is over the length limit (R18): invalidFilter", f(`displayName eq "` + long + `"`), 400, nil},
+		{"SCIM/filter/longest-value", "a value as long as the longest name a group holds fits within the limits, and matches nothing here", f(`displayName eq "` + longest + `"`), 200, []string{}},
+		{"SCIM/filter/long-sw", "a filter of 100,000 bytes is over the length limit (R18): invalidFilter", f(`displayName sw "` + long + `"`), 400, nil},
+		{"SCIM/filter/long-attribute", "an attribute name of 10,000 bytes is over the length limit (R18)", f(strings.Repeat("a", 10_000) + ` eq "x"`), 400, nil},
+		{"SCIM/filter/invalid-utf8", "bytes that are not UTF-8 cannot name a group: the filter is refused before the parser sees them (R18)", f("displayName eq \"\xff\xfe\""), 400, nil},
+		{"SCIM/filter/lone-surrogate", "a lone surrogate escape would decode to U+FFFD and match a name it does not spell (R18)", f(`displayName eq "\ud800"`), 400, nil},
+		{"SCIM/filter/surrogate-pair", "a surrogate pair escape is one character, and matches nothing here", f(`displayName eq "\ud83d\ude00"`), 200, []string{}},
 		{"SCIM/filter/nul", "no group name holds a NUL, and no store may see one: refused or no match, never a 500", f("displayName eq \"\x00\""), 0, nil},
 		{"SCIM/filter/escaped-quote", "a quote escaped as in a JSON string is part of the value, not its end; the filter parses", f(`displayName eq "a\"b"`), 0, nil},
 		{"SCIM/filter/empty", "an empty filter is no filter or a syntax error, never a 500", "filter=", 0, nil},

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	scimerrors "github.com/elimity-com/scim/errors"
 
@@ -76,22 +77,48 @@ var codes = []struct {
 	{group.ErrInvalid, http.StatusBadRequest, scimerrors.ScimTypeInvalidValue},
 }
 
-// toSCIM turns err into the SCIM error value the server answers with.
+// maxDetail bounds the detail of an error answer: the details of domain
+// errors quote names and values, which a client sent and need not get back
+// at length.
+const maxDetail = 2048
+
+// toSCIM turns err into the SCIM error value the server answers with. A
+// request whose context ended (its client gone, or its time up) is a 503,
+// which clients retry; nothing it did applies.
 func toSCIM(ctx context.Context, log *slog.Logger, err error) error {
 	if err == nil {
 		return nil
 	}
 	var re *requestError
 	if errors.As(err, &re) {
-		return scimerrors.ScimError{Status: re.status, ScimType: re.scimType, Detail: re.detail}
+		return scimerrors.ScimError{Status: re.status, ScimType: re.scimType, Detail: clip(re.detail)}
 	}
 	for _, c := range codes {
 		if errors.Is(err, c.err) {
-			return scimerrors.ScimError{Status: c.status, ScimType: c.scimType, Detail: err.Error()}
+			return scimerrors.ScimError{Status: c.status, ScimType: c.scimType, Detail: clip(err.Error())}
 		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		if log != nil {
+			log.WarnContext(ctx, "scim request ran out of time", slog.Any("error", err))
+		}
+		return scimerrors.ScimError{Status: http.StatusServiceUnavailable,
+			Detail: "the request took longer than the server allows; nothing changed"}
 	}
 	if log != nil {
 		log.ErrorContext(ctx, "scim request failed", slog.Any("error", err))
 	}
 	return scimerrors.ScimError{Status: http.StatusInternalServerError, Detail: "internal error"}
+}
+
+// clip cuts a detail to maxDetail bytes, at a character boundary.
+func clip(detail string) string {
+	if len(detail) <= maxDetail {
+		return detail
+	}
+	cut := maxDetail
+	for cut > 0 && !utf8.RuneStart(detail[cut]) {
+		cut--
+	}
+	return detail[:cut] + "…"
 }

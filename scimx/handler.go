@@ -167,8 +167,12 @@ func (h *handler) GetAll(r *http.Request, params scim.ListRequestParams) (scim.P
 				return err
 			}
 		}
+		ctx := r.Context()
 		matched := recs[:0]
 		for _, rec := range recs {
+			if err := ctx.Err(); err != nil {
+				return err // the client is gone, or the request's time is up
+			}
 			ok := true
 			if expr != nil {
 				if ok, err = matches(expr, &subject{tx: tx, rec: rec}); err != nil {
@@ -182,8 +186,12 @@ func (h *handler) GetAll(r *http.Request, params scim.ListRequestParams) (scim.P
 		page.TotalResults = len(matched)
 		start := min(max(params.StartIndex, 1)-1, len(matched))
 		end := min(start+max(params.Count, 0), len(matched))
+		p := newProjection(r.URL.Query())
 		for _, rec := range matched[start:end] {
-			res, err := h.render(r, tx, rec)
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			res, err := h.render(tx, p, rec)
 			if err != nil {
 				return err
 			}
@@ -267,6 +275,9 @@ func (h *handler) Patch(r *http.Request, id string, ops []scim.PatchOperation) (
 		}
 		p := &patcher{tx: tx, rec: rec}
 		for _, op := range ops {
+			if err := r.Context().Err(); err != nil {
+				return commit{}, err
+			}
 			if err := p.apply(op); err != nil {
 				return commit{}, err
 			}
@@ -345,7 +356,7 @@ func readOnly(rec Record, what string) error {
 func (h *handler) current(r *http.Request, tx Tx, id string) (Record, error) {
 	rec, err := tx.Group(id, false)
 	if err != nil {
-		return Record{}, err
+		return Record{}, notFound(id, err)
 	}
 	if im := r.Header.Get("If-Match"); im != "" && !etagMatches(im, rec.Version) {
 		return Record{}, fmt.Errorf("group %s is at version %s: %w", id, etag(rec.Version), ErrVersionMismatch)
@@ -416,15 +427,24 @@ var errNoTenant = errors.New("scimx: request has no tenant: wrap the handler wit
 func (h *handler) resource(r *http.Request, tx Tx, id string) (scim.Resource, error) {
 	rec, err := tx.Group(id, false)
 	if err != nil {
-		return scim.Resource{}, err
+		return scim.Resource{}, notFound(id, err)
 	}
-	return h.render(r, tx, rec)
+	return h.render(tx, newProjection(r.URL.Query()), rec)
 }
 
-// render turns rec into a SCIM resource with the attributes the request's
-// projection keeps, reading members only when they are kept.
-func (h *handler) render(r *http.Request, tx Tx, rec Record) (scim.Resource, error) {
-	p := newProjection(r.URL.Query())
+// notFound turns the store's error for an unknown id into a 404 whose
+// detail names at most a short prefix of the id: an answer never echoes
+// much of what it was sent. Other errors pass through.
+func notFound(id string, err error) error {
+	if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return &requestError{status: http.StatusNotFound, detail: "no group has the id " + shortQuote(id)}
+}
+
+// render turns rec into a SCIM resource with the attributes the projection
+// p keeps, reading members only when they are kept.
+func (h *handler) render(tx Tx, p projection, rec Record) (scim.Resource, error) {
 	attrs := scim.ResourceAttributes{}
 	if p.has("displayname") {
 		attrs["displayName"] = rec.Name

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -161,7 +162,10 @@ type challenger interface{ challenge() string }
 // Authenticate calls next with the tenant of the request's credentials in
 // the request context ([WithTenant]); it answers a request that a refuses
 // with a 401 SCIM error and a WWW-Authenticate header, without reading its
-// body. It panics if a is nil.
+// body. When the request has a body, the answer says Connection: close and
+// the connection is closed after it, so that the HTTP server does not read
+// the body of a request it refused, however slowly it arrives. It panics
+// if a is nil.
 func Authenticate(a Authenticator, next http.Handler) http.Handler {
 	if a == nil {
 		panic("scimx: Authenticate needs an Authenticator")
@@ -174,7 +178,7 @@ func Authenticate(a Authenticator, next http.Handler) http.Handler {
 		tenant, ok := a.Authenticate(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", challenge)
-			writeError(w, http.StatusUnauthorized, "", "missing or invalid credentials")
+			refuse(w, r, http.StatusUnauthorized, "", "missing or invalid credentials")
 			return
 		}
 		ctx := r.Context()
@@ -193,9 +197,12 @@ const DefaultMaxBody int64 = 16 << 20
 // with the body in memory, so that next sees the whole body or is not
 // called. A larger body is answered with a 413 SCIM error, at once when the
 // Content-Length says so; a body that cannot be read with a 400 SCIM error
-// (invalidSyntax). A max of zero or less means [DefaultMaxBody]. Requests
-// without a body, as GET, HEAD and DELETE ones usually are, pass straight
-// through.
+// (invalidSyntax), or a 408 when the connection's read deadline passed. A
+// refusal closes the connection, whose body is left unread. A max of zero
+// or less means [DefaultMaxBody]. Requests without a body, as GET, HEAD
+// and DELETE ones usually are, pass straight through. The memory it takes
+// grows with the bytes that arrive, not with the Content-Length a client
+// declares.
 func LimitBody(max int64, next http.Handler) http.Handler {
 	if max <= 0 {
 		max = DefaultMaxBody
@@ -218,29 +225,41 @@ func LimitBody(max int64, next http.Handler) http.Handler {
 		case int64(len(body)) > max || errors.As(err, &mbe):
 			tooLarge(w, max)
 			return
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			w.Header().Set("Connection", "close")
+			writeError(w, http.StatusRequestTimeout, "", "the request body did not arrive in time")
+			return
 		case err != nil:
+			w.Header().Set("Connection", "close")
 			writeError(w, http.StatusBadRequest, "invalidSyntax", "the request body could not be read")
 			return
 		}
 		r2 := new(http.Request)
 		*r2 = *r
-		r2.Body = io.NopCloser(bytes.NewReader(body))
+		r2.Body = &memBody{Reader: bytes.NewReader(body), b: body}
 		r2.ContentLength = int64(len(body))
 		next.ServeHTTP(w, r2)
 	})
 }
 
 func tooLarge(w http.ResponseWriter, max int64) {
+	w.Header().Set("Connection", "close")
 	writeError(w, http.StatusRequestEntityTooLarge, "",
 		"the request body exceeds the limit of "+strconv.FormatInt(max, 10)+" bytes")
 }
 
+// preallocate caps the buffer readBody sizes by a declared Content-Length:
+// a client that declares 16 MiB and sends a byte does not hold 16 MiB.
+const preallocate = 1 << 20
+
 // readBody reads r to its end, but no more than max+1 bytes, into a slice
-// sized by the Content-Length size when the request gives one (size <= max).
+// sized by the Content-Length size when the request gives one (size <= max),
+// up to preallocate bytes.
 func readBody(r io.Reader, size, max int64) ([]byte, error) {
 	if size <= 0 {
 		size = 512
 	}
+	size = min(size, preallocate)
 	b := make([]byte, 0, size+1) // +1: the read that meets EOF needs room
 	lr := io.LimitReader(r, max+1)
 	for {

@@ -3,11 +3,10 @@ package scimx
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/elimity-com/scim"
 )
@@ -40,6 +39,20 @@ type ServerOptions struct {
 	// Logger receives request logs, recovered panics and internal errors;
 	// nil discards them.
 	Logger *slog.Logger
+	// Limits bound what one request may ask of the service; the zero
+	// value means the defaults of [Limits].
+	Limits Limits
+	// BodyTimeout bounds the time a request's body may take to arrive,
+	// from the moment its credentials are accepted; a slower body is
+	// answered 408 and its connection closed. Zero means
+	// [DefaultBodyTimeout]. It needs a ResponseWriter that can set read
+	// deadlines, as net/http's can ([http.ResponseController]).
+	BodyTimeout time.Duration
+	// Timeout bounds the time a request may take once its credentials
+	// are accepted, its body included: its context ends then, and a
+	// request still working fails with 503 and changes nothing. Zero
+	// means [DefaultTimeout].
+	Timeout time.Duration
 }
 
 // NewServer returns a SCIM 2.0 service for groups: the elimity server with
@@ -50,6 +63,21 @@ type ServerOptions struct {
 // mount it with http.StripPrefix. It is the one way to build the service:
 // every request goes through the same checks.
 //
+// Bad input is refused whole, within stated limits (R18): before the SCIM
+// library parses anything, a request is checked against opts.Limits, its
+// body must be strict JSON ([CheckJSON]), its time is bounded by
+// opts.BodyTimeout and opts.Timeout, and a refusal before the body is read
+// closes the connection instead of waiting for the body. Serve it with
+// the settings of [NewHTTPServer]. An http.ServeMux in front of it
+// redirects paths with dot segments, such as /scim/v2/Groups/.., before
+// any handler runs (and before authentication): route the SCIM prefix to
+// the service ahead of a ServeMux, as package scimx/scimxtest does, to
+// have such paths answered with a SCIM 404.
+//
+// A POST or PUT of a group without schemas (an AWS sync tool sends one) is
+// taken as the core Group schema; one whose schemas names another resource
+// is 400.
+//
 // The service answers GET /ServiceProviderConfig with what it supports:
 // PATCH, filters (up to 1,000 results a page), ETags with If-Match, no
 // bulk, sort or password change, and the authentication scheme of
@@ -59,6 +87,14 @@ type ServerOptions struct {
 func NewServer(store Store, opts ServerOptions) (http.Handler, error) {
 	if opts.Auth == nil {
 		return nil, errNoAuth
+	}
+	lim := opts.Limits.withDefaults()
+	bodyTimeout, timeout := opts.BodyTimeout, opts.Timeout
+	if bodyTimeout <= 0 {
+		bodyTimeout = DefaultBodyTimeout
+	}
+	if timeout <= 0 {
+		timeout = DefaultTimeout
 	}
 	h := newHandler(store, opts)
 	sopts := []scim.ServerOption{scim.WithLogger(slogAdapter{opts.Logger})}
@@ -78,53 +114,12 @@ func NewServer(store Store, opts ServerOptions) (http.Handler, error) {
 	}
 	var next http.Handler = fixResponses(srv)
 	next = serviceProviderConfig(opts.Auth, next)
-	next = checkRequest(next)
+	next = checkBody(lim, next)
 	next = LimitBody(opts.MaxBody, next)
+	next = guard(lim, bodyTimeout, timeout, next)
 	next = Authenticate(opts.Auth, next)
 	next = LogRequests(opts.Logger, next)
 	return Recover(opts.Logger, next), nil
-}
-
-// checkRequest mends and refuses what the elimity server gets wrong about a
-// request: it accepts data after a body's JSON value (and would apply the
-// request), and its filter parser refuses \u escapes with lower-case hex,
-// which JSON encoders write. It runs after [LimitBody], so the body is in
-// memory.
-func checkRequest(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if q := r.URL.Query(); q.Has("filter") {
-			q.Set("filter", upperHexEscapes(q.Get("filter")))
-			u := *r.URL
-			u.RawQuery = q.Encode()
-			r = r.Clone(r.Context())
-			r.URL = &u
-		}
-		if r.Body != nil && r.Body != http.NoBody && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) {
-			body, err := io.ReadAll(r.Body)
-			if err != nil {
-				writeError(w, http.StatusBadRequest, "invalidSyntax", "the request body cannot be read")
-				return
-			}
-			if trailingData(body) {
-				writeError(w, http.StatusBadRequest, "invalidSyntax", "the request body holds data after its JSON value")
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// trailingData reports whether body is one JSON value followed by more than
-// white space. A body that is not JSON at all is left to the server.
-func trailingData(body []byte) bool {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	var v json.RawMessage
-	if err := dec.Decode(&v); err != nil {
-		return false
-	}
-	_, err := dec.Token()
-	return err != io.EOF
 }
 
 // upperHexEscapes rewrites the hex digits of every \u escape in a filter in
