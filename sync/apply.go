@@ -512,7 +512,7 @@ func blockers(fs []Finding) map[[2]string]Finding {
 	m := map[[2]string]Finding{}
 	for _, f := range fs {
 		switch f.Kind {
-		case Invalid, AmbiguousName, LinkedElsewhere, ReadOnly, MissingOnTarget, NearDuplicate:
+		case Invalid, AmbiguousName, LinkedElsewhere, ReadOnly, MissingOnTarget, NearDuplicate, NameTaken:
 			if f.Kind == NearDuplicate && !f.Blocked {
 				continue
 			}

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"time"
@@ -29,6 +30,23 @@ const (
 	// the app's support with the group name and the timestamp of the last
 	// sync attempt, which the Diagnosis carries.
 	ForceSyncFailed
+	// NameClash: the target holds the name under another group. Check: the
+	// target refused a create or rename with 409, or the plan found the
+	// name taken. Fix: rename one of the two ([Diagnosis.Fix] names the
+	// name).
+	NameClash
+	// TargetRefused: the target refused the change for a reason pushing
+	// again does not mend (a 4xx other than 409 and 429). Fix: correct
+	// what the target's answer, in Detail, names.
+	TargetRefused
+	// TargetUnavailable: the target did not answer, answered only 429 and
+	// 5xx, or the run's deadline passed, before the group was done (R19).
+	// Fix: make sure the app answers and push again; the next push resumes.
+	TargetUnavailable
+	// MembersSkipped: members were left out of the group: source users
+	// without a target user, or member values the target refused (R8).
+	// Fix: provision them in the app (or map them), then push again.
+	MembersSkipped
 )
 
 // problemText holds the rows of the troubleshooting table (R13).
@@ -43,6 +61,18 @@ var problemText = [...]struct{ issue, check, fix string }{
 	ForceSyncFailed: {"force sync did not resolve the delay",
 		"the last attempt was forced and failed or left changes pending",
 		"contact the app's support with the group name and the timestamp of the last sync attempt"},
+	NameClash: {"the group's name is taken on the target",
+		"the target refused a create or rename with 409, or the plan found another target group holding the name",
+		"another group on the target holds the name: rename one of them"},
+	TargetRefused: {"the target refused the change",
+		"the last attempt failed with an answer that pushing again gets again (a 4xx other than 409 and 429)",
+		"correct what the target's answer names, then push again; a force sync cannot help"},
+	TargetUnavailable: {"the target was unavailable",
+		"the last run could not reach the target, it answered only 429 and 5xx, or the run's deadline passed, before the group was done",
+		"make sure the app answers, then push again: the next push resumes with this group"},
+	MembersSkipped: {"some members were not pushed",
+		"source users without a target user, or member values the target refused",
+		"provision the users in the app (or add them to the user mapping), then push again"},
 }
 
 // String says what the problem is, as the troubleshooting table's issue
@@ -89,6 +119,15 @@ type Diagnosis struct {
 	Detail string
 }
 
+// Fix says how to fix d: its problem's fix, with the name where the
+// problem is a name clash.
+func (d Diagnosis) Fix() string {
+	if d.Problem == NameClash {
+		return fmt.Sprintf("another group on the target is named %q: rename one of them", d.Name)
+	}
+	return d.Problem.Fix()
+}
+
 // String renders d in one line: the group, the problem, the evidence and the
 // fix.
 func (d Diagnosis) String() string {
@@ -102,22 +141,39 @@ func (d Diagnosis) String() string {
 	if d.Detail != "" {
 		s += " (" + d.Detail + ")"
 	}
-	return s + ": " + d.Problem.Fix()
+	return s + ": " + d.Fix()
 }
 
 // Diagnose turns a store's state (statuses and last plan) and a plan of the
 // current state into the troubleshooting findings of R13, one per group and
-// problem, sorted by name, source id, then problem. current may be the zero
-// Plan; a force-sync plan shows drift that a normal one cannot see.
+// problem, sorted by name, source id, then problem.
 //
+// current is optional: the zero Plan diagnoses from the store alone, which
+// is what [Applier.Diagnose] does and what to call right after a push. A
+// plan made since (a force plan shows drift a normal one cannot see) adds
+// the groups it would still change; never pass the plan just applied,
+// whose operations are done.
+//
+//   - TargetUnavailable: a group the last run did not attempt, or whose
+//     first failed attempt found the target unavailable (R19). Once such
+//     a failure repeats, the article's rows apply: ChangesPending, then
+//     ForceSyncFailed after a forced attempt.
+//   - NameClash: a group the target refused with 409, or whose rename the
+//     plan found taken (a NameTaken finding).
+//   - TargetRefused: a group the target refused for another reason that
+//     pushing again does not mend, with the target's status and detail.
 //   - ChangesPending: a status whose changes have been pending since before
-//     its last attempt, or a group the current plan would change after an
-//     attempt, unless a force sync failed for it already.
+//     its last attempt, unless the failure is one a retry cannot mend, or a
+//     group the current plan would change after an attempt.
 //   - ReadOnlyInSource: a read-only finding of the last or current plan.
 //   - DuplicateCreated: a near-duplicate finding of a group that a push
 //     created (not one it would create, nor one the policy blocked).
-//   - ForceSyncFailed: a status whose last attempt was forced and failed or
-//     left changes pending.
+//   - ForceSyncFailed: a status whose last attempt was forced and failed
+//     (unless a retry cannot mend the failure) or left changes pending.
+//   - MembersSkipped: a status with skipped or refused members.
+//
+// None of them advises a force sync for a failure that a retry cannot
+// mend.
 func Diagnose(st State, current Plan) []Diagnosis {
 	seen := map[[2]string]int{} // (problem, source id) -> index in out
 	var out []Diagnosis
@@ -133,18 +189,47 @@ func Diagnose(st State, current Plan) []Diagnosis {
 		out = append(out, d)
 	}
 	statuses := map[string]Status{}
-	forceFailed := map[string]bool{} // the force sync row supersedes "run a force sync"
+	explained := map[string]bool{} // a diagnosis supersedes "run a force sync"
 	for _, s := range st.Statuses {
 		statuses[s.SourceID] = s
+		d := Diagnosis{SourceID: s.SourceID, Name: s.Name, LastAttempt: s.LastAttempt, Detail: s.Error}
 		pending := !s.PendingSince.IsZero() && s.PendingSince.Before(s.LastAttempt)
 		switch {
+		case s.Outcome == NotAttempted,
+			s.Outcome == Failed && s.Cause == CauseUnavailable && !s.Forced && !pending:
+			// A retry can mend it, and the next run makes one; the
+			// article's rows take over once it has failed again.
+			d.Problem, d.Since = TargetUnavailable, s.PendingSince
+			explained[s.SourceID] = true
+			add(d)
+		case s.Outcome == Failed && s.Cause == CauseNameTaken:
+			d.Problem, d.Detail = NameClash, answer(s)
+			explained[s.SourceID] = true
+			add(d)
+		case s.Outcome == Failed && s.Cause == CauseRefused:
+			d.Problem, d.Detail = TargetRefused, answer(s)
+			explained[s.SourceID] = true
+			add(d)
+		case s.Outcome == Blocked:
+			explained[s.SourceID] = true // the plan's finding says why
 		case s.Forced && (s.Outcome == Failed || !s.PendingSince.IsZero()):
-			forceFailed[s.SourceID] = true
-			add(Diagnosis{Problem: ForceSyncFailed, SourceID: s.SourceID, Name: s.Name,
-				LastAttempt: s.LastAttempt, Detail: s.Error})
+			d.Problem = ForceSyncFailed
+			explained[s.SourceID] = true
+			add(d)
 		case pending:
-			add(Diagnosis{Problem: ChangesPending, SourceID: s.SourceID, Name: s.Name,
-				Since: s.PendingSince, LastAttempt: s.LastAttempt, Detail: s.Error})
+			d.Problem, d.Since = ChangesPending, s.PendingSince
+			add(d)
+		}
+		if len(s.Skipped)+len(s.Refused) > 0 {
+			var parts []string
+			if len(s.Skipped) > 0 {
+				parts = append(parts, fmt.Sprintf("%s without a target user: %s", plural(len(s.Skipped), "source user"), abbreviate(s.Skipped, 10)))
+			}
+			if len(s.Refused) > 0 {
+				parts = append(parts, fmt.Sprintf("%s refused by the target: %s", plural(len(s.Refused), "member"), abbreviate(s.Refused, 10)))
+			}
+			add(Diagnosis{Problem: MembersSkipped, SourceID: s.SourceID, Name: s.Name, LastAttempt: s.LastAttempt,
+				Detail: joinAnd(parts)})
 		}
 	}
 	// A group the current plan would change has changes that are not on the
@@ -155,7 +240,7 @@ func Diagnose(st State, current Plan) []Diagnosis {
 			creates[g.SourceID] = true
 		}
 		s, attempted := statuses[g.SourceID]
-		if len(g.Ops) > 0 && attempted && !s.LastAttempt.IsZero() && !forceFailed[g.SourceID] {
+		if len(g.Ops) > 0 && attempted && !s.LastAttempt.IsZero() && !explained[g.SourceID] {
 			add(Diagnosis{Problem: ChangesPending, SourceID: g.SourceID, Name: g.Name,
 				Since: s.PendingSince, LastAttempt: s.LastAttempt,
 				Detail: fmt.Sprintf("%s on the next push", plural(len(g.Ops), "operation"))})
@@ -173,18 +258,24 @@ func Diagnose(st State, current Plan) []Diagnosis {
 	for _, f := range current.Findings {
 		duplicate(f, !creates[f.SourceID])
 	}
-	readOnly := func(f Finding) {
-		if f.Kind == ReadOnly {
+	blocked := func(f Finding) {
+		switch f.Kind {
+		case ReadOnly:
 			add(Diagnosis{Problem: ReadOnlyInSource, SourceID: f.SourceID, Name: f.Name,
-				Detail: fmt.Sprintf("app group %s: %s", targets(f), f.Detail)})
+				LastAttempt: statuses[f.SourceID].LastAttempt,
+				Detail:      fmt.Sprintf("app group %s: %s", targets(f), f.Detail)})
+		case NameTaken:
+			add(Diagnosis{Problem: NameClash, SourceID: f.SourceID, Name: f.Name,
+				LastAttempt: statuses[f.SourceID].LastAttempt,
+				Detail:      "held by " + targets(f)})
 		}
 	}
 	for _, f := range current.Findings {
-		readOnly(f)
+		blocked(f)
 	}
 	if st.LastPlan != nil {
 		for _, f := range st.LastPlan.Findings {
-			readOnly(f)
+			blocked(f)
 			s := statuses[f.SourceID]
 			duplicate(f, s.TargetID != "" && s.Outcome != Failed && s.Outcome != Blocked)
 		}
@@ -193,4 +284,26 @@ func Diagnose(st State, current Plan) []Diagnosis {
 		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.SourceID, b.SourceID), cmp.Compare(a.Problem, b.Problem))
 	})
 	return out
+}
+
+// answer describes the target's answer recorded in s, or s's error.
+func answer(s Status) string {
+	switch {
+	case s.TargetStatus != 0 && s.TargetDetail != "":
+		return fmt.Sprintf("the target answered %d: %s", s.TargetStatus, s.TargetDetail)
+	case s.TargetStatus != 0:
+		return fmt.Sprintf("the target answered %d (%s)", s.TargetStatus, s.Error)
+	}
+	return s.Error
+}
+
+// Diagnose diagnoses the state in the applier's store alone, as [Diagnose]
+// does with no current plan: right after a push it reports only what that
+// push could not do. It returns the store's error, if any.
+func (a *Applier) Diagnose(ctx context.Context) ([]Diagnosis, error) {
+	st, err := a.Store.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load state: %w", err)
+	}
+	return Diagnose(st, Plan{}), nil
 }

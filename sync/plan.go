@@ -174,6 +174,11 @@ const (
 	// TooManyDeletes: the plan unlinks and deletes more groups than the
 	// policy allows, so it may not be applied (R10).
 	TooManyDeletes
+	// NameTaken: the source renames a linked group to a name that another
+	// target group holds (and keeps, after this plan), which the target
+	// would refuse (409). The rename is not planned; the members still
+	// are.
+	NameTaken
 )
 
 var findingKindNames = [...]string{
@@ -181,6 +186,7 @@ var findingKindNames = [...]string{
 	LinkedElsewhere: "linked elsewhere", ReadOnly: "read-only",
 	MemberNotProvisioned: "member not provisioned", MissingOnTarget: "missing on target",
 	MembershipUnreadable: "membership unreadable", TooManyDeletes: "too many deletes",
+	NameTaken: "name taken",
 }
 
 // String names the kind, as findings render it.
@@ -222,7 +228,8 @@ func unmarshalName(names []string, text []byte, what string) (int, error) {
 // Finding is something a plan reports rather than does. It is an error whose
 // chain holds the matching sentinel ([ErrAmbiguousName], [ErrLinkedElsewhere],
 // [ErrNearDuplicate], [origin.ErrReadOnly], [ErrNotFound],
-// [ErrTooManyDeletes]), for the kinds that have one.
+// [ErrTooManyDeletes], [ErrConflict] for NameTaken), for the kinds that have
+// one.
 type Finding struct {
 	// Kind says what the plan found.
 	Kind FindingKind
@@ -272,6 +279,8 @@ func (f Finding) Error() string {
 		fmt.Fprintf(&b, "%s: the plan unlinks or deletes %d groups, more than the limit of %d, so none of it is applied", ErrTooManyDeletes, f.Count, f.Limit)
 	case Invalid:
 		fmt.Fprintf(&b, "invalid source group%s", detail)
+	case NameTaken:
+		fmt.Fprintf(&b, "not renamed: another group on the target is named %q (%s): rename one of them%s", f.Name, targets(f), detail)
 	default:
 		what := f.Kind.String()
 		if err := f.Unwrap(); err != nil {
@@ -301,6 +310,8 @@ func (f Finding) Unwrap() error {
 		return ErrNotFound
 	case TooManyDeletes:
 		return ErrTooManyDeletes
+	case NameTaken:
+		return ErrConflict
 	}
 	return nil
 }

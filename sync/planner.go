@@ -198,6 +198,7 @@ func (pl *planner) run() Plan {
 			unlinked = append(unlinked, s)
 		}
 	}
+	pl.nameClashes(pl.phases[0])
 	for _, c := range created {
 		pl.nearDuplicates(c.sourceID, c.name, c.t)
 	}
@@ -440,6 +441,54 @@ func (pl *planner) leavers(desired map[string]struct{}) {
 	pl.phases[0] = len(pl.plan.Groups)
 	if limit := pl.policy.maxDeletes(); limit >= 0 && n > limit && !pl.in.AllowDeletes {
 		pl.find(Finding{Kind: TooManyDeletes, Count: n, Limit: limit})
+	}
+}
+
+// nameClashes drops the renames among plan.Groups[from:] to a name that
+// another target group holds once the plan is applied, which a target would
+// refuse, and reports each with a NameTaken finding. Renames are claimed in
+// plan order; a group renamed away from a name frees it (a chain the
+// applier may need two runs for, see the package doc).
+func (pl *planner) nameClashes(from int) {
+	var renames []int
+	for i := from; i < len(pl.plan.Groups); i++ {
+		for _, op := range pl.plan.Groups[i].Ops {
+			if op.Kind == OpRename {
+				renames = append(renames, i)
+			}
+		}
+	}
+	if len(renames) == 0 {
+		return
+	}
+	holders := make(map[string][]string, len(pl.byID)) // name -> target ids, once applied
+	for id, t := range pl.byID {
+		if !pl.deleting[id] {
+			holders[pl.name(t)] = append(holders[pl.name(t)], id)
+		}
+	}
+	for _, i := range renames {
+		gp := &pl.plan.Groups[i]
+		t := pl.byID[gp.TargetID]
+		var others []string
+		for _, id := range holders[gp.Name] {
+			if id != gp.TargetID {
+				others = append(others, id)
+			}
+		}
+		if len(others) == 0 {
+			continue
+		}
+		slices.Sort(others)
+		gp.Ops = slices.DeleteFunc(gp.Ops, func(op Op) bool { return op.Kind == OpRename })
+		delete(pl.renamed, gp.TargetID)
+		holders[gp.Name] = slices.DeleteFunc(holders[gp.Name], func(id string) bool { return id == gp.TargetID })
+		holders[t.Name] = append(holders[t.Name], gp.TargetID)
+		f := Finding{Kind: NameTaken, SourceID: gp.SourceID, Name: gp.Name, TargetIDs: others}
+		for _, id := range others {
+			f.TargetNames = append(f.TargetNames, pl.name(pl.byID[id]))
+		}
+		pl.find(f)
 	}
 }
 

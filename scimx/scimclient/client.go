@@ -694,11 +694,10 @@ func (c *Client) doWithin(ctx context.Context, budget time.Duration, method, pat
 		}
 		wait := backoff(attempt, retryAfter(header, time.Now()))
 		if waited+wait > budget {
-			return fmt.Errorf("%w: %w (gave up: retrying would wait more than %s)", groupsync.ErrUnavailable, err, budget)
+			return unavailable(err, fmt.Sprintf("retrying would wait more than %s", budget))
 		}
 		if !since.IsZero() && time.Now().Add(wait).After(since.Add(c.opts.UnavailableAfter)) {
-			return fmt.Errorf("%w: %w (gave up: the target has not answered since %s)", groupsync.ErrUnavailable, err,
-				since.UTC().Format(time.RFC3339))
+			return unavailable(err, fmt.Sprintf("the target has not answered for %s", time.Since(since).Round(time.Second)))
 		}
 		if c.opts.Logger != nil {
 			c.opts.Logger.WarnContext(ctx, "retrying scim request", slog.String("method", method),
@@ -710,6 +709,18 @@ func (c *Client) doWithin(ctx context.Context, budget time.Duration, method, pat
 		}
 	}
 }
+
+// unavailableError is the last failure of a request whose retries gave
+// up: its chain holds the failure and [groupsync.ErrUnavailable].
+type unavailableError struct {
+	err error
+	why string
+}
+
+func unavailable(err error, why string) error { return &unavailableError{err: err, why: why} }
+
+func (e *unavailableError) Error() string   { return fmt.Sprintf("%v (gave up: %s)", e.err, e.why) }
+func (e *unavailableError) Unwrap() []error { return []error{e.err, groupsync.ErrUnavailable} }
 
 // health tracks the target's failing spell: since when every attempt has
 // failed with no answer or a 5xx.
