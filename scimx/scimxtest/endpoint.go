@@ -452,8 +452,10 @@ func (p *probe) need(hooks ...string) {
 	case len(missing) == 0:
 	case len(missing) == 1 && missing[0] == "OtherTenant":
 		p.skipf("needs a second tenant's credentials (Endpoint.OtherTenant)")
+	case len(missing) == 1:
+		p.skipf("needs the app's hook Endpoint.%s", missing[0])
 	default:
-		p.skipf("needs the app's hook %s (Endpoint.%s)", strings.Join(missing, " and "), strings.Join(missing, ", Endpoint."))
+		p.skipf("needs the app's hooks Endpoint.%s", strings.Join(missing, " and Endpoint."))
 	}
 }
 
