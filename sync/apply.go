@@ -41,6 +41,9 @@ type Applier struct {
 	// Progress, when set, is called after each group with the number of
 	// groups done, the total, and the group's status. Calls do not overlap.
 	Progress func(done, total int, s Status)
+	// ReadProgress, when set, is called by Plan after each live read of a
+	// target group, with the number done and the total.
+	ReadProgress func(done, total int)
 	// LeaseWait is how long Sync waits for another push run's lease; zero
 	// fails at once with an error wrapping [ErrLeaseHeld].
 	LeaseWait time.Duration
@@ -148,8 +151,12 @@ func (a *Applier) Plan(ctx context.Context, in Input) (Plan, error) {
 		byID[t.ID] = i
 	}
 	gone := map[string]bool{}
-	for _, id := range a.Policy.Reads(in) {
+	reads := a.Policy.Reads(in)
+	for i, id := range reads {
 		t, err := a.Target.Get(ctx, id)
+		if a.ReadProgress != nil {
+			a.ReadProgress(i+1, len(reads))
+		}
 		switch {
 		case errors.Is(err, ErrNotFound):
 			gone[id] = true // deleted since the listing

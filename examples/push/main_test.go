@@ -25,6 +25,8 @@ type fixture struct {
 	store *scimx.MemStore
 	fail  string // a displayName whose POSTs answer 400
 	files int
+	// progress is what the last push wrote to stderr.
+	progress string
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -76,9 +78,10 @@ func (f *fixture) source(t *testing.T, groups ...string) string {
 
 func (f *fixture) push(t *testing.T, extra ...string) (string, int) {
 	t.Helper()
-	var out bytes.Buffer
+	var out, progress bytes.Buffer
 	args := append([]string{"-target", f.url, "-token", "tok", "-db", filepath.Join(f.dir, "push.db")}, extra...)
-	err := run(context.Background(), args, &out)
+	err := runIn(context.Background(), args, env{stdout: &out, stderr: &progress, now: time.Now})
+	f.progress = progress.String()
 	return out.String(), exitCode(err)
 }
 
@@ -96,7 +99,7 @@ func (f *fixture) groups(t *testing.T) int {
 // state reads the push's database.
 func (f *fixture) state(t *testing.T) groupsync.State {
 	t.Helper()
-	s, closeStore, err := openStore(context.Background(), filepath.Join(f.dir, "push.db"))
+	s, closeStore, err := openStore(context.Background(), filepath.Join(f.dir, "push.db"), f.url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,8 +158,12 @@ func TestPushExitCodes(t *testing.T) {
 			"without -source there is no desired set to push: a usage error, exit 2 as the command's doc says"},
 		{"usage: unknown flag", []string{"-nope"}, 2,
 			"an unknown flag is a usage error, exit 2"},
-		{"R1 not connected: wrong token", []string{"-source", f.source(t, "A"), "-token", "wrong"}, 2,
-			"R1: a wrong token fails the connection check before anything is written; the doc puts it with the usage errors, exit 2"},
+		{"R1 not connected: wrong token", []string{"-source", f.source(t, "A"), "-token", "wrong"}, 4,
+			"R1: a wrong token fails the connection check before anything is written: not connected, exit 4, not a usage error"},
+		{"usage: help", []string{"-h"}, 0,
+			"-h asks for the help text, which is no error"},
+		{"usage: bad duration", []string{"-source", f.source(t, "A"), "-deadline", "soon"}, 2,
+			"a flag value that does not parse is a usage error"},
 		{"R10 too many deletes", []string{"-source", f.source(t)}, 3,
 			"R10: an empty source would unlink all 11 groups, over the default limit of 10, so the plan is refused whole: exit 3"},
 		{"R15 a group failed", []string{"-source", f.source(t, append(eleven, "Refused")...)}, 1,
@@ -178,7 +185,7 @@ func TestPushExitCodes(t *testing.T) {
 // lease, a push waits, then fails.
 func TestPushWaitsForTheLease(t *testing.T) {
 	f := newFixture(t)
-	s, closeStore, err := openStore(context.Background(), filepath.Join(f.dir, "push.db"))
+	s, closeStore, err := openStore(context.Background(), filepath.Join(f.dir, "push.db"), f.url)
 	if err != nil {
 		t.Fatal(err)
 	}

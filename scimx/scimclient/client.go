@@ -68,6 +68,9 @@ type Options struct {
 	RequestsPerSecond float64
 	// PageSize is the count asked for per list page; zero means 100.
 	PageSize int
+	// ListProgress, when set, is called after each page that List reads,
+	// with the number of groups listed so far.
+	ListProgress func(listed int)
 	// Logger receives a record per retried request; nil discards them.
 	Logger *slog.Logger
 }
@@ -189,6 +192,9 @@ func (c *Client) List(ctx context.Context) ([]groupsync.TargetGroup, error) {
 			}
 		}
 		start += len(lr.Resources)
+		if c.opts.ListProgress != nil {
+			c.opts.ListProgress(len(out))
+		}
 		// A server that does not say how many there are (or says 0 while
 		// answering some) is read until it answers an empty page.
 		if len(lr.Resources) == 0 || lr.TotalResults != nil && *lr.TotalResults > 0 && start > int(*lr.TotalResults) {
