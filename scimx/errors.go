@@ -102,8 +102,8 @@ func toSCIM(ctx context.Context, log *slog.Logger, err error) error {
 		if log != nil {
 			log.WarnContext(ctx, "scim request ran out of time", slog.Any("error", err))
 		}
-		return scimerrors.ScimError{Status: http.StatusServiceUnavailable,
-			Detail: "the request took longer than the server allows; nothing changed"}
+		noteOutOfTime(ctx) // fixResponses answers 503
+		return scimerrors.ScimError{Status: http.StatusInternalServerError, Detail: "out of time"}
 	}
 	if log != nil {
 		log.ErrorContext(ctx, "scim request failed", slog.Any("error", err))

@@ -135,10 +135,21 @@ func hasBody(r *http.Request) bool {
 // server does not read the body first, which a client can send as slowly
 // as it likes.
 func refuse(w http.ResponseWriter, r *http.Request, status int, scimType, detail string) {
-	if hasBody(r) {
-		w.Header().Set("Connection", "close")
+	if !hasBody(r) {
+		writeError(w, status, scimType, detail)
+		return
 	}
+	w.Header().Set("Connection", "close")
 	writeError(w, status, scimType, detail)
+	leaveBody(w)
+}
+
+// leaveBody makes the HTTP server close the connection of an answer it
+// has sent without reading the rest of the body, which it would otherwise
+// try to, for up to 256 KiB, before closing: the read deadline passes at
+// once.
+func leaveBody(w http.ResponseWriter) {
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
 }
 
 // checkBody checks the body of a POST, PUT or PATCH, in memory after

@@ -228,10 +228,12 @@ func LimitBody(max int64, next http.Handler) http.Handler {
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			w.Header().Set("Connection", "close")
 			writeError(w, http.StatusRequestTimeout, "", "the request body did not arrive in time")
+			leaveBody(w)
 			return
 		case err != nil:
 			w.Header().Set("Connection", "close")
 			writeError(w, http.StatusBadRequest, "invalidSyntax", "the request body could not be read")
+			leaveBody(w)
 			return
 		}
 		r2 := new(http.Request)
@@ -246,6 +248,7 @@ func tooLarge(w http.ResponseWriter, max int64) {
 	w.Header().Set("Connection", "close")
 	writeError(w, http.StatusRequestEntityTooLarge, "",
 		"the request body exceeds the limit of "+strconv.FormatInt(max, 10)+" bytes")
+	leaveBody(w)
 }
 
 // preallocate caps the buffer readBody sizes by a declared Content-Length:

@@ -167,6 +167,9 @@ func (a slogAdapter) Error(args ...any) {
 type hints struct {
 	etag     string // of a 204 PATCH
 	listSize int    // resources on a list page, or -1
+	// outOfTime: the request's context ended. The elimity server turns
+	// the 503 this deserves into a 500, which fixResponses turns back.
+	outOfTime bool
 }
 
 type hintsKey struct{}
@@ -177,6 +180,18 @@ func noteETag(ctx context.Context, etag string) {
 	}
 }
 
+func noteOutOfTime(ctx context.Context) {
+	if h, ok := ctx.Value(hintsKey{}).(*hints); ok {
+		h.outOfTime = true
+	}
+}
+
+// outOfTime answers a request whose context ended.
+func outOfTime(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "1")
+	writeError(w, http.StatusServiceUnavailable, "", "the request took longer than the server allows; nothing changed")
+}
+
 func noteList(ctx context.Context, n int) {
 	if h, ok := ctx.Value(hintsKey{}).(*hints); ok {
 		h.listSize = n
@@ -184,9 +199,10 @@ func noteList(ctx context.Context, n int) {
 }
 
 // fixResponses completes what the elimity server leaves out of responses of
-// the handler's requests: the ETag of a 204 PATCH answer, and an
-// itemsPerPage equal to the number of resources on a list page (the server
-// writes the requested count).
+// the handler's requests: the ETag of a 204 PATCH answer, an itemsPerPage
+// equal to the number of resources on a list page (the server writes the
+// requested count), and the 503 of a request that ran out of time (the
+// server allows no 503).
 func fixResponses(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := &hints{listSize: -1}
@@ -201,6 +217,10 @@ func fixResponses(next http.Handler) http.Handler {
 		body := bw.body.Bytes()
 		if h.listSize >= 0 && bw.status == http.StatusOK {
 			body = setItemsPerPage(body, h.listSize)
+		}
+		if h.outOfTime && bw.status == http.StatusInternalServerError {
+			outOfTime(w)
+			return
 		}
 		for k, v := range bw.header {
 			w.Header()[k] = v
@@ -237,14 +257,33 @@ func setItemsPerPage(body []byte, n int) []byte {
 
 type etagWriter struct {
 	http.ResponseWriter
-	h *hints
+	h        *hints
+	replaced bool // the answer was replaced: drop what the server writes
 }
 
 func (w *etagWriter) WriteHeader(status int) {
+	if w.replaced {
+		return
+	}
+	if status == http.StatusInternalServerError && w.h.outOfTime {
+		w.replaced = true
+		for _, k := range []string{"Content-Type", "Content-Length", "ETag", "Location"} {
+			w.Header().Del(k)
+		}
+		outOfTime(w.ResponseWriter)
+		return
+	}
 	if status == http.StatusNoContent && w.h.etag != "" && w.Header().Get("ETag") == "" {
 		w.Header().Set("ETag", w.h.etag)
 	}
 	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *etagWriter) Write(p []byte) (int, error) {
+	if w.replaced {
+		return len(p), nil
+	}
+	return w.ResponseWriter.Write(p)
 }
 
 func (w *etagWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
