@@ -372,6 +372,8 @@ type probe struct {
 	who    string
 	prefix string // of the names of the groups it creates
 	query  string // on every read of a group, such as "?aadOptscim062020"
+	// lostLink is set once a lost externalId has been reported.
+	lostLink bool
 
 	mu       sync.Mutex
 	res      *Result
@@ -384,10 +386,13 @@ type pushed struct {
 	id   string
 }
 
+// record records a failure, once: a step a check repeats reports it once.
 func (p *probe) record(failure string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.res.Failures = append(p.res.Failures, failure)
+	if !slices.Contains(p.res.Failures, failure) {
+		p.res.Failures = append(p.res.Failures, failure)
+	}
 }
 
 // failf records that the check's clients break: effect is how ("membership

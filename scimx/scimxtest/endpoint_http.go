@@ -34,7 +34,8 @@ type reply struct {
 	header       http.Header
 	raw          []byte
 	obj          map[string]any // the body's JSON object, numbers as json.Number
-	err          error
+	err          error          // no answer at all
+	bodyErr      error          // an answer whose body could not be read whole
 	elapsed      time.Duration
 }
 
@@ -54,6 +55,9 @@ func (r reply) what() string {
 		}
 	} else if len(bytes.TrimSpace(r.raw)) > 0 {
 		s += " with " + strconv.Quote(clip(string(r.raw), 120))
+	}
+	if r.bodyErr != nil {
+		s += " (then " + r.bodyErr.Error() + ")"
 	}
 	return s
 }
@@ -127,7 +131,7 @@ func (p *probe) sendBody(cred Credential, method, path string, rd io.Reader, siz
 	r.status, r.header = res.StatusCode, res.Header
 	switch {
 	case err != nil:
-		r.err = fmt.Errorf("reading the %d answer: %w", res.StatusCode, err)
+		r.bodyErr = fmt.Errorf("reading the body failed: %w", err)
 	case len(r.raw) > maxAnswer:
 		r.err = fmt.Errorf("the %d answer is over %d bytes", res.StatusCode, maxAnswer)
 	}
@@ -278,11 +282,27 @@ func (p *probe) expect(id string, want view, effect, after string) reply {
 func (p *probe) expectAs(cred Credential, id string, want view, effect, after string) reply {
 	got, r, ok := p.read(cred, id, effect, "after "+after+", ")
 	if ok {
-		if d := want.diff(got); d != "" {
-			p.failf(effect, "after %s, the group holds %s", after, d)
-		}
+		p.compare(want, got, effect, "after "+after+", the group holds ")
 	}
 	return r
+}
+
+// lostLink is the effect of an externalId a write changed or dropped.
+const lostLink = "the group loses its externalId, the link its source keeps (SPEC.md: an absent externalId keeps the stored one)"
+
+// compare records how got differs from want, the externalId apart: its
+// loss breaks the source's link, whatever else the step was for.
+func (p *probe) compare(want, got view, effect, lead string) {
+	if got.ExternalID != want.ExternalID {
+		if !p.lostLink {
+			p.failf(lostLink, "%sexternalId %q, want %q", lead, got.ExternalID, want.ExternalID)
+		}
+		p.lostLink = true // once a check: every later step would say it again
+		got.ExternalID = want.ExternalID
+	}
+	if d := want.diff(got); d != "" {
+		p.failf(effect, "%s%s", lead, d)
+	}
 }
 
 // unchanged GETs the group of id and records a failure with effect unless

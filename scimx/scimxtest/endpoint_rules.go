@@ -147,9 +147,9 @@ func checkR2(p *probe) {
 	for _, o := range ops {
 		r := p.do("PATCH", "/Groups/"+url.PathEscape(id), patch(`{"op":"add","path":"members","value":`+members(u[2])+`}`, o.op))
 		if p.refused(r, effect, o.what+" after a member add", http.StatusBadRequest) {
-			p.unchanged(p.k.e.Tenant, id, want, effect, "the refused "+o.what)
+			p.unchanged(p.k.e.Tenant, id, want, effect, o.what)
 		}
-		planted2("the refused " + o.what)
+		planted2(o.what)
 	}
 
 	r := p.do("PUT", "/Groups/"+url.PathEscape(id), groupBody(name, "", ""))
@@ -321,7 +321,7 @@ func checkR5(p *probe) {
 	for _, s := range []struct{ what, ext string }{{"another externalId", "00g" + p.k.runID + "other"}, {"no externalId", ""}} {
 		r := p.do("POST", "/Groups", groupBody(name, s.ext, members(u[4])))
 		if p.refused(r, takeover, "a POST of the name of a linked group with "+s.what, http.StatusConflict) {
-			p.unchanged(p.k.e.Tenant, id, want, takeover, "the refused POST with "+s.what)
+			p.unchanged(p.k.e.Tenant, id, want, takeover, "the POST with "+s.what)
 		} else if got := str(r.obj, "id"); got != "" {
 			p.track(p.k.e.Tenant, got)
 		}
@@ -383,8 +383,8 @@ func checkR5Ambiguous(p *probe) {
 	const effect = "a push picks one of two groups of its name"
 	r := p.do("POST", "/Groups", groupBody(name, "00g"+p.k.runID+"ops", members(u[2])))
 	if p.refused(r, effect, "a POST of a name two groups hold", http.StatusConflict) {
-		p.unchanged(p.k.e.Tenant, a, view{Name: name, Members: []string{u[0]}}, effect, "the refused POST")
-		p.unchanged(p.k.e.Tenant, b, view{Name: name, Members: []string{u[1]}}, effect, "the refused POST")
+		p.unchanged(p.k.e.Tenant, a, view{Name: name, Members: []string{u[0]}}, effect, "the POST")
+		p.unchanged(p.k.e.Tenant, b, view{Name: name, Members: []string{u[1]}}, effect, "the POST")
 	} else if got := str(r.obj, "id"); got != "" && got != a && got != b {
 		p.track(p.k.e.Tenant, got)
 	}
@@ -428,7 +428,7 @@ func checkR7(p *probe) {
 				p.failf("admins are not told to manage the group in the app", "the refusal of %s has detail %q", s.what, d)
 			}
 		}
-		p.unchanged(p.k.e.Tenant, id, want, effect, "the refused "+s.what)
+		p.unchanged(p.k.e.Tenant, id, want, effect, s.what)
 	}
 	r = p.do("PUT", path, groupBody(name, "", members(u[1], u[2])))
 	if p.written(r, membership, "a PUT with the app group's own name", http.StatusOK) {

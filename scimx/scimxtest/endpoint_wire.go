@@ -211,8 +211,10 @@ func checkOktaWizard(p *probe) {
 		if !p.written(r, s.effect, s.what, http.StatusOK) {
 			continue
 		}
-		if got, err := viewOf(r.obj); err != nil || s.want.diff(got) != "" {
-			p.failf(s.effect, "the 200 answer to %s holds %s", s.what, describe(s.want, got, err))
+		if got, err := viewOf(r.obj); err != nil {
+			p.failf(s.effect, "the 200 answer to %s: %v", s.what, err)
+		} else {
+			p.compare(s.want, got, s.effect, "the 200 answer to "+s.what+" holds ")
 		}
 		p.expect(id, s.want, s.effect, s.what)
 	}
@@ -405,7 +407,7 @@ func checkAuthentik(p *probe) {
 	before := view{Name: infra, ExternalID: "okta-" + p.k.runID + "-infra", Members: []string{u[1]}}
 	r = p.do("POST", "/Groups", groupBody(infra, "ak-"+p.k.runID+"-infra", members(u[2])))
 	if p.refused(r, "authentik takes over a group linked to another source", "a POST of a name linked to another externalId", http.StatusConflict) {
-		p.unchanged(p.k.e.Tenant, linked, before, "authentik takes over a group linked to another source", "the refused POST")
+		p.unchanged(p.k.e.Tenant, linked, before, "authentik takes over a group linked to another source", "the POST")
 	} else if id := str(r.obj, "id"); id != "" {
 		p.track(p.k.e.Tenant, id)
 	}
@@ -413,7 +415,7 @@ func checkAuthentik(p *probe) {
 	if ok && !slices.Equal(ids, []string{linked}) {
 		p.failf("authentik cannot link after a 409", "the lookup after the 409 found %v, want [%s]", ids, linked)
 	}
-	if ok && len(ids) > 0 {
+	if ok && slices.Equal(ids, []string{linked}) {
 		path := "/Groups/" + url.PathEscape(ids[0])
 		ops := []string{
 			`{"op":"add","path":"members","value":` + members(u[3]) + `}`,
