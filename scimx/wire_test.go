@@ -679,6 +679,41 @@ func TestWireOneLogin(t *testing.T) {
 	wireCheck(t, s, path, st)
 }
 
+// An AWS sync tool (Google Workspace to AWS IAM Identity Center) creates
+// groups without schemas, which AWS accepts: the server takes a POST or PUT
+// of a group without schemas as the core Group schema. A body whose schemas
+// names another resource is still refused, and so is a PATCH without the
+// PatchOp schema.
+func TestWireAWSSyncTool(t *testing.T) {
+	s := newServer(t, scimx.ServerOptions{})
+	r := s.do(t, "POST", "/Groups", `{"displayName":"Sales","externalId":"gws-sales"}`).must(t, http.StatusCreated)
+	id, _ := r.body["id"].(string)
+	path := "/Groups/" + id
+	st := wireState{DisplayName: "Sales", ExternalID: "gws-sales", GroupType: scimx.DefaultType, Origin: "source"}
+	wireCheck(t, s, path, st)
+	s.do(t, "PUT", path, ` {"displayName":"Sales","members":[{"value":"u1"}]}`).must(t, http.StatusOK)
+	st.Members = []string{"u1"}
+	wireCheck(t, s, path, st)
+	r = s.do(t, "POST", "/Groups", `{"displayName":"Sales","externalId":"gws-sales","members":[{"value":"u2"}]}`).must(t, http.StatusCreated)
+	if r.body["id"] != id {
+		t.Errorf("a POST of the same name without schemas created %v, want it to associate with %s (R5)", r.body["id"], id)
+	}
+	st.Members = []string{"u2"}
+	wireCheck(t, s, path, st)
+
+	rows := []badRow{
+		{name: "SCIM/aws/user-schema", reason: "a body that says it is a User is not a group",
+			method: "POST", path: "/Groups", body: `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"displayName":"Ops"}`, status: 400},
+		{name: "SCIM/aws/empty-schemas", reason: "schemas is there and names no Group",
+			method: "PUT", path: path, body: `{"schemas":[],"displayName":"Sales"}`, status: 400},
+		{name: "SCIM/aws/no-displayName", reason: "the core Group schema requires displayName",
+			method: "POST", path: "/Groups", body: `{}`, status: 400},
+		{name: "SCIM/aws/patch-without-schemas", reason: "the PatchOp schema is a PATCH's own, not a group's: it is not implied",
+			method: "PATCH", path: path, body: `{"Operations":[{"op":"add","path":"members","value":[{"value":"u9"}]}]}`, status: 400},
+	}
+	runBadRows(t, s, strings.NewReplacer(), rows)
+}
+
 // Member objects carry display, $ref, type and null fields; member values
 // may be ids of groups of the same tenant, which come back as type Group.
 func TestWireMemberShapes(t *testing.T) {
