@@ -1,0 +1,84 @@
+package scimxtest_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+
+	"github.com/groupsync/groupsync/scimx"
+	"github.com/groupsync/groupsync/scimx/scimxtest"
+)
+
+// A test of an app's SCIM endpoint, running where the app runs (a staging
+// deployment, or the app started by the test): every check a subtest,
+// so that go test -run 'TestSCIM/R5' runs those of R5. The hooks, when
+// given, let the checks of app groups and local types run.
+func ExampleTestEndpoint() {
+	TestSCIM := func(t *testing.T) {
+		scimxtest.TestEndpoint(t, scimxtest.Endpoint{
+			URL:         "https://staging.example.com/scim/v2",
+			Tenant:      scimxtest.Bearer(os.Getenv("SCIM_TOKEN")),
+			OtherTenant: scimxtest.Bearer(os.Getenv("SCIM_TOKEN_2")),
+		})
+	}
+	_ = TestSCIM
+}
+
+// CheckEndpoint runs the same checks and returns their results, here
+// against an app built with scimx, served in-process. Without the app's
+// hooks or a second tenant, the checks that need them are skipped.
+func ExampleCheckEndpoint() {
+	store := &scimx.MemStore{}
+	srv, err := scimx.NewServer(store, scimx.ServerOptions{
+		Auth: scimx.BearerTokens(map[string]string{"okta-token": "acme"}),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/scim/", http.StripPrefix("/scim", srv))
+	ts := httptest.NewServer(mux)
+	defer ts.Close()
+
+	results, err := scimxtest.CheckEndpoint(context.Background(), scimxtest.Endpoint{
+		URL:    ts.URL + "/scim/v2",
+		Tenant: scimxtest.Bearer("okta-token"),
+	}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, r := range results {
+		fmt.Println(r.Outcome, r.Check)
+		for _, f := range r.Failures {
+			fmt.Println("  ", f)
+		}
+	}
+	// Output:
+	// PASS SCIM connection
+	// PASS Okta catalog apps
+	// PASS Okta wizard apps
+	// PASS Entra ID
+	// PASS Entra ID with aadOptscim062020
+	// SKIP JumpCloud
+	// PASS authentik
+	// PASS OneLogin
+	// PASS R2 only ID, name and members sync
+	// PASS R3 push a new group
+	// SKIP R4 local attributes are never overwritten
+	// PASS R5 associate by exact name
+	// SKIP R5 associate with an app group
+	// SKIP R5 ambiguous names
+	// SKIP R7 app-created groups belong to the app
+	// SKIP R16 tenants are isolated
+	// PASS SCIM atomic PATCH
+	// PASS SCIM paging
+	// PASS SCIM projection
+	// PASS SCIM filters
+	// PASS SCIM ETag
+	// PASS SCIM bad input
+	// PASS SCIM limits
+}
