@@ -33,6 +33,7 @@ import (
 	gosync "sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/groupsync/groupsync/group"
 	"github.com/groupsync/groupsync/origin"
@@ -185,11 +186,21 @@ func (c *Client) List(ctx context.Context) ([]groupsync.TargetGroup, error) {
 		if err := c.do(ctx, http.MethodGet, "/Groups?"+q.Encode(), nil, &lr); err != nil {
 			return nil, fmt.Errorf("list groups: %w", err)
 		}
+		fresh := 0
 		for _, g := range lr.Resources {
+			if g.ID == "" {
+				return nil, fmt.Errorf("list groups: the server answered a group without an id at index %d", start)
+			}
 			if !seen[g.ID] {
 				seen[g.ID] = true
+				fresh++
 				out = append(out, g.target(false))
 			}
+		}
+		if len(lr.Resources) > 0 && fresh == 0 {
+			// A page of groups already listed: the server ignores
+			// startIndex. Reading on would never end.
+			return nil, fmt.Errorf("list groups: the page at index %d repeats groups already listed: the server ignores startIndex", start)
 		}
 		start += len(lr.Resources)
 		if c.opts.ListProgress != nil {
@@ -801,12 +812,33 @@ func (c *Client) attempt(ctx context.Context, method, path string, body []byte) 
 		return 0, nil, nil, err
 	}
 	defer res.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
+	limit := int64(maxAnswer)
+	if res.StatusCode >= 300 {
+		limit = maxErrorAnswer // an error body says little; read no more of it
+	}
+	data, err := io.ReadAll(io.LimitReader(res.Body, limit+1))
 	if err != nil {
 		return 0, nil, nil, err
 	}
+	if int64(len(data)) > limit {
+		if res.StatusCode < 300 {
+			return 0, nil, nil, fmt.Errorf("%s %s: the answer is larger than %d MiB: %w", method, path, maxAnswer>>20, errTooLarge)
+		}
+		data = data[:limit]
+	}
 	return res.StatusCode, res.Header, data, nil
 }
+
+// The most the client reads of an answer: a page of groups, or a group
+// with its members; and of an error answer.
+const (
+	maxAnswer      = 64 << 20
+	maxErrorAnswer = 64 << 10
+	maxDetail      = 1 << 10 // of an error's detail, kept in statuses
+)
+
+// errTooLarge: an answer exceeded maxAnswer. It is not retried.
+var errTooLarge = errors.New("answer too large")
 
 // httpError decodes a SCIM error body; status may be a number or a string.
 func httpError(method, path string, status int, data []byte) *HTTPError {
@@ -816,9 +848,21 @@ func httpError(method, path string, status int, data []byte) *HTTPError {
 		Detail   string `json:"detail"`
 	}
 	if json.Unmarshal(data, &body) == nil {
-		e.ScimType, e.Detail = body.ScimType, body.Detail
+		e.ScimType, e.Detail = clip(body.ScimType, 64), clip(body.Detail, maxDetail)
 	}
 	return e
+}
+
+// clip shortens s to at most n bytes, on a rune boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // backoff returns the wait before retry attempt+1: the server's Retry-After
