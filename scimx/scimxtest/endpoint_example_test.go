@@ -80,5 +80,5 @@ func ExampleCheckEndpoint() {
 	// PASS SCIM filters
 	// PASS SCIM ETag
 	// PASS SCIM bad input
-	// PASS SCIM limits
+	// PASS R18 bad input is refused whole, within limits
 }

@@ -67,8 +67,10 @@ func TestEndpointCatchesFaults(t *testing.T) {
 			"wrong default type", "R3 push a new group"},
 		{"SCIM no credentials needed", "a request without credentials is answered 401",
 			"open", "SCIM connection"},
+		{"R18 duplicate keys read as the last one", "a body with displayName twice, in two letter cases, is not strict JSON: refused, never read last-wins",
+			"lenient JSON", "R18 bad input is refused whole, within limits"},
 		{"SCIM a long filter drops the connection", "no request may crash the service",
-			"long filter crash", "SCIM limits"},
+			"long filter crash", "R18 bad input is refused whole, within limits"},
 		{"R5 a duplicate created on POST, as JumpCloud sees it", "JumpCloud takes over the app group of its group's name",
 			"duplicate on POST", JumpCloud},
 	}

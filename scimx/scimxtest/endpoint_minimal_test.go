@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
 	filter "github.com/scim2/filter-parser/v2"
 )
@@ -432,8 +433,13 @@ func (m *minimal) matchesMember(e filter.Expression, value string, depth int) (b
 	return false, bad("invalidFilter", "unsupported member filter")
 }
 
-// decode reads a JSON body, numbers as json.Number.
-func decode(body []byte) (any, error) {
+// decode reads a JSON body, numbers as json.Number. The body must be
+// strict JSON (R18): valid UTF-8, no lone surrogate, no object with two
+// keys that differ at most in letter case, at most 64 levels deep.
+func (m *minimal) decode(body []byte) (any, error) {
+	if err := strict(body); err != nil && m.fault != "lenient JSON" {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any
@@ -444,6 +450,60 @@ func decode(body []byte) (any, error) {
 		return nil, bad("invalidSyntax", "data after the JSON value")
 	}
 	return v, nil
+}
+
+func strict(body []byte) error {
+	if !utf8.Valid(body) {
+		return bad("invalidSyntax", "the body is not UTF-8")
+	}
+	type frame struct {
+		keys    map[string]bool // nil for a list
+		wantKey bool
+	}
+	var stack []*frame
+	valueDone := func() { // a value ended: its object wants a key next
+		if n := len(stack); n > 0 && stack[n-1].keys != nil {
+			stack[n-1].wantKey = true
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return bad("invalidSyntax", "the body is not JSON")
+		}
+		if s, ok := tok.(string); ok && strings.ContainsRune(s, utf8.RuneError) {
+			return bad("invalidSyntax", "the body holds a lone surrogate")
+		}
+		if key, ok := tok.(string); ok && len(stack) > 0 && stack[len(stack)-1].wantKey {
+			top := stack[len(stack)-1]
+			k := strings.ToLower(key)
+			if top.keys[k] {
+				return bad("invalidSyntax", "the key %q appears twice", key)
+			}
+			top.keys[k], top.wantKey = true, false
+			continue
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			if len(stack) == 64 {
+				return bad("invalidSyntax", "the body nests too deep")
+			}
+			f := &frame{}
+			if tok == json.Delim('{') {
+				f.keys, f.wantKey = map[string]bool{}, true
+			}
+			stack = append(stack, f)
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			valueDone()
+		default:
+			valueDone()
+		}
+	}
 }
 
 // field returns the attribute of obj named name, in any letter case.
@@ -490,8 +550,8 @@ func memberValues(v any) ([]string, error) {
 
 // groupOf reads a POST or PUT body: displayName, externalId and members;
 // anything else is dropped (R2).
-func groupOf(body []byte) (name, ext string, hasExt bool, values []string, err error) {
-	v, err := decode(body)
+func (m *minimal) groupOf(body []byte) (name, ext string, hasExt bool, values []string, err error) {
+	v, err := m.decode(body)
 	if err != nil {
 		return "", "", false, nil, err
 	}
@@ -526,7 +586,7 @@ func (m *minimal) sameName(groups map[string]*mgroup, name string) []*mgroup {
 }
 
 func (m *minimal) post(w http.ResponseWriter, r *http.Request, tenant string, body []byte) error {
-	name, ext, _, values, err := groupOf(body)
+	name, ext, _, values, err := m.groupOf(body)
 	if err != nil {
 		return err
 	}
@@ -592,7 +652,7 @@ func (m *minimal) put(w http.ResponseWriter, r *http.Request, groups map[string]
 	if g == nil {
 		return errNotFound
 	}
-	name, ext, hasExt, values, err := groupOf(body)
+	name, ext, hasExt, values, err := m.groupOf(body)
 	if err != nil {
 		return err
 	}
@@ -637,7 +697,7 @@ func (m *minimal) patch(w http.ResponseWriter, r *http.Request, groups map[strin
 	if stored == nil {
 		return errNotFound
 	}
-	v, err := decode(body)
+	v, err := m.decode(body)
 	if err != nil {
 		return err
 	}

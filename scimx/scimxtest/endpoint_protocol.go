@@ -412,9 +412,10 @@ func (f fillReader) Read(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// checkLimits: hostile requests are answered in time, with a SCIM error
-// that changes nothing or with their whole effect; never a server error,
-// a dropped connection or a hang.
+// checkLimits (R18): hostile requests are answered in time, with a SCIM
+// error that changes nothing or with their whole effect; never a server
+// error, a dropped connection or a hang. A body that is not strict JSON
+// is refused, never read another way than it was written.
 func checkLimits(p *probe) {
 	u := p.k.users
 	name := p.name("Limits")
@@ -492,6 +493,29 @@ func checkLimits(p *probe) {
 			p.unchanged(p.k.e.Tenant, id, view{Name: name, Members: []string{u[0]}}, "a refused request changes the group", w.what)
 		default:
 			p.expect(id, view{Name: name, Members: w.members}, "a large request applies in part", w.what)
+		}
+	}
+
+	// Bodies a parser may read another way than they were written.
+	const strict = "a request is read another way than it was written"
+	dup, bad8, lone := p.name("Duplicate Key"), p.name("Invalid UTF-8"), p.name("Lone Surrogate")
+	for _, b := range []struct{ what, body string }{
+		{"a POST with displayName twice, in two letter cases", `{"schemas":["` + groupURN + `"],"displayName":` + quote(dup) + `,"DisplayName":` + quote(dup+" 2") + `}`},
+		{"a POST whose displayName is not UTF-8", `{"schemas":["` + groupURN + `"],"displayName":"` + bad8 + "\xff\xfe" + `"}`},
+		{"a POST whose displayName holds a lone surrogate", `{"schemas":["` + groupURN + `"],"displayName":"` + lone + `\ud800"}`},
+	} {
+		r := p.do("POST", "/Groups", b.body)
+		if answered(r, b.what) {
+			if id := str(r.obj, "id"); r.status < 400 && id != "" {
+				p.track(p.k.e.Tenant, id)
+			}
+			p.refused(r, strict, b.what, http.StatusBadRequest)
+		}
+	}
+	longID := "gsck-" + p.k.runID + "-" + strings.Repeat("x", 8000)
+	if r := p.do("GET", "/Groups/"+longID, ""); answered(r, "a GET of an unknown id of 8 KB") && p.refused(r, effect, "a GET of an unknown id of 8 KB", http.StatusNotFound) {
+		if strings.Contains(string(r.raw), longID) {
+			p.failf("error answers echo whatever a client sends", "the 404 to a GET of an unknown id of 8 KB holds the whole id")
 		}
 	}
 

@@ -41,7 +41,7 @@ var endpointChecks = []check{
 	{name: "SCIM filters", clients: allClients, who: "every client", run: checkFilters},
 	{name: "SCIM ETag", who: "clients that send If-Match (SPEC.md)", run: checkETag},
 	{name: "SCIM bad input", clients: allClients, who: "every client", run: checkBadInput},
-	{name: "SCIM limits", clients: allClients, who: "every tenant of the service", run: checkLimits},
+	{name: "R18 bad input is refused whole, within limits", clients: allClients, who: "every tenant of the service", run: checkLimits},
 }
 
 // checkConnection: the connection test of Okta and of this library's
