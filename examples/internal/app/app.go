@@ -5,12 +5,17 @@
 package app
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"path"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/groupsync/groupsync/group"
 	"github.com/groupsync/groupsync/origin"
@@ -30,7 +35,12 @@ type Config struct {
 }
 
 // New returns the app's HTTP handler: SCIM under /scim/v2 and the admin API
-// under /admin, both behind the same bearer tokens and tenants.
+// under /admin, both behind the same bearer tokens and tenants, which are
+// checked before any body is read (R18). Serve it with the settings of
+// [scimx.NewHTTPServer]. The two prefixes are routed before any
+// http.ServeMux, which would answer a path with dot segments, such as
+// /scim/v2/Groups/.., with a redirect before authentication; the SCIM
+// service answers it with a SCIM 404, the admin API with a 404 of its own.
 func New(cfg Config) (http.Handler, error) {
 	store := cfg.Store
 	if store == nil {
@@ -48,22 +58,53 @@ func New(cfg Config) (http.Handler, error) {
 	api.HandleFunc("POST /admin/groups", a.create)
 	api.HandleFunc("PATCH /admin/groups/{id}", a.patch)
 	api.HandleFunc("DELETE /admin/groups/{id}", a.delete)
-	mux := http.NewServeMux()
-	mux.Handle("/scim/", http.StripPrefix("/scim", scim))
-	mux.Handle("/admin/", scimx.LimitBody(0, adminAuth(auth, api)))
-	return scimx.Recover(cfg.Logger, mux), nil
+	scimPrefix := http.StripPrefix("/scim", scim)
+	admin := adminAuth(auth, scimx.LimitBody(0, canonical(api)))
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/scim/"):
+			scimPrefix.ServeHTTP(w, r)
+		case strings.HasPrefix(r.URL.Path, "/admin/"):
+			admin.ServeHTTP(w, r)
+		default:
+			writeError(w, http.StatusNotFound, errors.New("no such endpoint"))
+		}
+	})
+	return scimx.Recover(cfg.Logger, root), nil
 }
 
-// adminAuth answers the admin API's 401 in its own error format.
+// adminAuth answers the admin API's 401 in its own error format, before
+// the body is read. A refusal of a request with a body closes the
+// connection without reading the body, which net/http would otherwise
+// read first, however slowly it arrives.
 func adminAuth(auth scimx.Authenticator, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tenant, ok := auth.Authenticate(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="admin"`)
+			if r.ContentLength != 0 {
+				w.Header().Set("Connection", "close")
+			}
 			writeError(w, http.StatusUnauthorized, errors.New("missing or wrong bearer token"))
+			if r.ContentLength != 0 {
+				_ = http.NewResponseController(w).SetReadDeadline(time.Now()) // leave the body unread
+			}
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(scimx.WithTenant(r.Context(), tenant)))
+	})
+}
+
+// canonical answers a path that http.ServeMux would redirect (dot
+// segments, doubled slashes) with a 404, so that the admin API's mux never
+// redirects.
+func canonical(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; path.Clean(p) != p && path.Clean(p)+"/" != p {
+			writeError(w, http.StatusNotFound, errors.New("no such endpoint"))
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -194,9 +235,19 @@ func (a *admin) delete(w http.ResponseWriter, r *http.Request) {
 	reply(w, http.StatusNoContent, nil, err)
 }
 
+// decode reads the body of POST and PATCH: strict JSON ([scimx.CheckJSON]:
+// no invalid UTF-8, no key twice in any letter case), with known fields
+// only.
 func decode(r *http.Request) (edit, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return edit{}, fmt.Errorf("%w: body: %v", errBadRequest, err)
+	}
+	if err := scimx.CheckJSON(body, 0); err != nil {
+		return edit{}, fmt.Errorf("%w: body: %v", errBadRequest, err)
+	}
 	var e edit
-	dec := json.NewDecoder(r.Body)
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil {
 		return edit{}, fmt.Errorf("%w: body: %v", errBadRequest, err)
@@ -213,7 +264,7 @@ func reply(w http.ResponseWriter, status int, v any, err error) {
 	if err != nil {
 		switch {
 		case errors.Is(err, scimx.ErrNotFound):
-			writeError(w, http.StatusNotFound, err)
+			writeError(w, http.StatusNotFound, errors.New("no group has that id")) // never echo the id
 		case errors.Is(err, group.ErrInvalid), errors.Is(err, errBadRequest):
 			writeError(w, http.StatusBadRequest, err)
 		default:
