@@ -48,13 +48,15 @@ type process struct {
 	base string
 }
 
-func start(t *testing.T, db string) *process {
+// start runs the server on db, with the token crash-token and any extra
+// flags.
+func start(t *testing.T, db string, extra ...string) *process {
 	t.Helper()
 	bin, err := binary()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-token", "crash-token", "-quiet", "-db", db)
+	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-token", "crash-token", "-quiet", "-db", db}, extra...)...)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {

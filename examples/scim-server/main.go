@@ -2,11 +2,17 @@
 // with groupsync's scimx, at http://127.0.0.1:8080/scim/v2, and a JSON admin
 // API under /admin that stands in for the app's own UI.
 //
-//	go run ./examples/scim-server [-addr 127.0.0.1:8080] [-token T]... [-db PATH|postgres://…|memory]
+//	go run ./examples/scim-server [-addr 127.0.0.1:8080] [-token T]... [-db PATH|postgres://…|memory] [-idle-timeout D]
 //
 // Each -token is a tenant of its own; SCIM_TOKEN adds one more. With no
 // token at all it generates one and prints it. Groups live in the SQLite
-// file ./groupsync.db unless -db says otherwise.
+// file ./groupsync.db unless -db says otherwise, through a bounded pool of
+// connections.
+//
+// It serves with the settings of scimx.NewHTTPServer (R18): headers within
+// 10 seconds, a whole request within a minute, an idle kept-alive
+// connection closed after -idle-timeout (a minute). It speaks plain HTTP on
+// loopback; in production, put TLS in front of it or serve with ServeTLS.
 package main
 
 import (
@@ -27,6 +33,7 @@ import (
 	"time"
 
 	"github.com/groupsync/groupsync/examples/internal/app"
+	"github.com/groupsync/groupsync/scimx"
 )
 
 func main() {
@@ -52,6 +59,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Var(&tokens, "token", "a bearer token; repeat for more tenants, one per token")
 	quiet := fs.Bool("quiet", false, "do not log requests")
 	dbSpec := fs.String("db", "groupsync.db", `where groups live: a SQLite file, a postgres:// URL, or "memory"`)
+	idle := fs.Duration("idle-timeout", scimx.NewHTTPServer(nil).IdleTimeout, "how long a kept-alive connection may wait for its next request")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil // -h: the usage is the answer
@@ -101,7 +109,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "Bearer token of tenant-%d: %s\n", i+1, t)
 	}
 
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := scimx.NewHTTPServer(h)
+	if *idle > 0 {
+		srv.IdleTimeout = *idle
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

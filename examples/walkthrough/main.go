@@ -139,7 +139,7 @@ func startDemo(ctx context.Context, clk *article.Clock, stdout io.Writer) (*demo
 		return nil, err
 	}
 	wr := &wire{next: h}
-	srv := &http.Server{Handler: wr, ReadHeaderTimeout: 10 * time.Second}
+	srv := scimx.NewHTTPServer(wr)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the PostgreSQL driver
 	_ "modernc.org/sqlite"             // the SQLite driver
@@ -16,13 +17,34 @@ import (
 	"github.com/groupsync/groupsync/sqldialect"
 )
 
+// The connection pools Open sets (R18): database/sql opens connections
+// without bound, and after a burst of concurrent requests a process kept a
+// descriptor on the SQLite file per connection, and an OS thread per
+// connection that had blocked in a file write. A request holds one
+// connection for the length of its transaction; others wait for one,
+// until their context ends.
+const (
+	// SQLiteConns bounds a SQLite pool: SQLite runs one writer at a time
+	// (WAL mode lets readers run beside it), so more connections only wait.
+	SQLiteConns = 8
+	// PostgresConns bounds a PostgreSQL pool: well within the server's
+	// max_connections (100 by default) for a few replicas.
+	PostgresConns = 16
+	// idleTime closes a connection idle that long, so that a quiet
+	// process holds few.
+	idleTime = time.Minute
+	// lifetime closes a PostgreSQL connection that old, so that a
+	// replaced server or a failover is picked up.
+	lifetime = 30 * time.Minute
+)
+
 // Open opens the store spec names. "memory" gives memory(), and closing it
-// does nothing. A postgres:// or postgresql:// URL opens PostgreSQL, and
-// anything else a SQLite file, in WAL mode with full synchronisation and a
-// busy timeout, so that an acknowledged write survives the process being
-// killed and writers wait for each other; open then makes the store over
-// the database (and migrates it), and closing the store closes the
-// database.
+// does nothing. A postgres:// or postgresql:// URL opens PostgreSQL, with a
+// pool of [PostgresConns], and anything else a SQLite file, with a pool of
+// [SQLiteConns], in WAL mode with full synchronisation and a busy timeout,
+// so that an acknowledged write survives the process being killed and
+// writers wait for each other; open then makes the store over the
+// database (and migrates it), and closing the store closes the database.
 func Open[S any](ctx context.Context, spec string, memory func() S, open func(context.Context, *sql.DB, sqldialect.Dialect) (S, error)) (store S, close func() error, err error) {
 	if spec == "memory" {
 		return memory(), func() error { return nil }, nil
@@ -35,6 +57,14 @@ func Open[S any](ctx context.Context, spec string, memory func() S, open func(co
 	if err != nil {
 		return store, nil, err
 	}
+	conns := SQLiteConns
+	if d == sqldialect.Postgres {
+		conns = PostgresConns
+		db.SetConnMaxLifetime(lifetime)
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	db.SetConnMaxIdleTime(idleTime)
 	if store, err = open(ctx, db, d); err != nil {
 		db.Close()
 		return store, nil, fmt.Errorf("open %s: %w", spec, err)
