@@ -18,6 +18,28 @@
 // example with modernc.org/sqlite:
 //
 //	sql.Open("sqlite", "file:app.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+//
+// # Connection pools
+//
+// A *sql.DB opens connections without bound: after a burst of concurrent
+// requests it keeps one per request that was in flight, each with its
+// descriptors, and with SQLite an OS thread for each that blocked in a
+// file write. Bound the pool before serving (SPEC.md R18):
+//
+//	db.SetMaxOpenConns(8)  // SQLite: one writer at a time, readers beside it in WAL mode
+//	db.SetMaxIdleConns(8)
+//	db.SetConnMaxIdleTime(time.Minute)
+//
+// For PostgreSQL, size MaxOpenConns so that every replica's pool together
+// stays within the server's max_connections (16 per replica is plenty
+// for SCIM traffic), and set ConnMaxLifetime (say 30 minutes) so that a
+// failover is picked up. Every request holds one connection for the length
+// of its transaction, and a request that waits for one gives up when its
+// context ends ([scimx.ServerOptions.Timeout]). A
+// [scimx.ServerOptions.Members] resolver runs inside the transaction: if it
+// queries the same *sql.DB, it needs a second connection while the first is
+// held, and a pool of MaxOpenConns can deadlock once MaxOpenConns requests
+// wait at that point. Give the resolver a pool of its own.
 package sqlstore
 
 import (
