@@ -38,8 +38,8 @@
 // context ends ([scimx.ServerOptions.Timeout]). A
 // [scimx.ServerOptions.Members] resolver runs inside the transaction: if it
 // queries the same *sql.DB, it needs a second connection while the first is
-// held, and a pool of MaxOpenConns can deadlock once MaxOpenConns requests
-// wait at that point. Give the resolver a pool of its own.
+// held, and once MaxOpenConns requests wait at that point none can go on
+// until their contexts end. Give the resolver a pool of its own.
 package sqlstore
 
 import (
