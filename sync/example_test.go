@@ -123,3 +123,41 @@ func ExampleDiagnose_afterPush() {
 	// Sales EMEA: group is read-only in the source
 	// fix: manage the group in the app; it cannot be edited from the source
 }
+
+// Right after a push, diagnose the store alone: Applier.Diagnose takes no
+// plan to get wrong. Here a rename would take the name of a group made in
+// the app: the planner sees it before anything is written, sends no rename,
+// and the diagnosis names the fix.
+func ExampleApplier_Diagnose() {
+	ctx := context.Background()
+	app := &targettest.Target{}
+	a := &sync.Applier{Target: app, Store: &sync.MemStore{}}
+	in := sync.Input{Desired: []sync.SourceGroup{
+		{ID: "00g1", Name: "Engineering", Members: []string{"u1"}},
+		{ID: "00g2", Name: "Sales", Members: []string{"u2"}},
+	}}
+	if _, _, err := a.Sync(ctx, in); err != nil {
+		fmt.Println(err)
+		return
+	}
+	ds, err := a.Diagnose(ctx)
+	fmt.Println(len(ds), "problems", err)
+
+	app.Put(group.Group{Name: "Platform", Origin: origin.Target}) // made in the app
+	in.Desired[0].Name = "Platform"
+	_, _, err = a.Sync(ctx, in)
+	fmt.Println("push:", err)
+	ds, err = a.Diagnose(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, d := range ds {
+		fmt.Printf("%s: %s\nfix: %s\n", d.Name, d.Problem, d.Fix())
+	}
+	// Output:
+	// 0 problems <nil>
+	// push: <nil>
+	// Platform: the group's name is taken on the target
+	// fix: another group on the target is named "Platform": rename one of them
+}

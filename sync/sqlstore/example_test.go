@@ -7,8 +7,11 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	gosync "sync"
+	"time"
 
-	_ "modernc.org/sqlite" // the SQLite driver; the store imports none
+	_ "github.com/jackc/pgx/v5/stdlib" // the PostgreSQL driver
+	_ "modernc.org/sqlite"             // the SQLite driver; the store imports none
 
 	"github.com/groupsync/groupsync/sqldialect"
 	"github.com/groupsync/groupsync/sync"
@@ -63,4 +66,67 @@ func ExampleStore() {
 	// Output:
 	// link 00g1 -> g1, last pushed "Engineering" with [u1 u2]
 	// group Engineering was created
+}
+
+// Many targets, many workers: one database holds the state of every app an
+// identity provider pushes to, each under a target name of its own, and
+// any number of workers, in any number of processes, push them at once.
+// The lease of each target makes its pushes run one at a time. This one
+// runs on PostgreSQL when GROUPSYNC_POSTGRES_URL names a database, else on
+// SQLite.
+func ExampleStore_ForTarget() {
+	ctx := context.Background()
+	url := os.Getenv("GROUPSYNC_POSTGRES_URL") // postgres://…
+	driver, dialect := "pgx", sqldialect.Postgres
+	if url == "" {
+		dir, err := os.MkdirTemp("", "groupsync-example")
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		url = "file:" + filepath.Join(dir, "push.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
+		driver, dialect = "sqlite", sqldialect.SQLite
+	}
+	db, err := sql.Open(driver, url)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	store := sqlstore.New(db, dialect)
+	if err := store.Migrate(ctx); err != nil {
+		log.Fatal(err)
+	}
+
+	run := time.Now().Format("20060102T150405.000000000") // a database may hold earlier runs' targets
+	apps := map[string]sync.Target{"15five-" + run: &targettest.Target{}, "slack-" + run: &targettest.Target{}}
+	in := sync.Input{Desired: []sync.SourceGroup{
+		{ID: "00g1", Name: "Engineering", Members: []string{"u1", "u2"}},
+		{ID: "00g2", Name: "Leadership", Members: []string{"u1"}},
+	}}
+	var wg gosync.WaitGroup
+	for range 3 { // three workers, each pushing every app
+		for name, app := range apps {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				a := &sync.Applier{Target: app, Store: store.ForTarget(name), LeaseWait: time.Minute}
+				if _, _, err := a.Sync(ctx, in); err != nil {
+					log.Fatal(err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+
+	for _, app := range []string{"15five", "slack"} {
+		name := app + "-" + run
+		state, err := store.ForTarget(name).Load(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s: %d links, %d groups on the app\n", app, len(state.Links), len(apps[name].(*targettest.Target).Groups()))
+	}
+	// Output:
+	// 15five: 2 links, 2 groups on the app
+	// slack: 2 links, 2 groups on the app
 }
