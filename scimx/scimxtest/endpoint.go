@@ -169,8 +169,9 @@ func Checks() []string {
 	return names
 }
 
-// errEndpoint is what CheckEndpoint returns for an Endpoint it cannot use.
-var errEndpoint = errors.New("scimxtest: bad Endpoint")
+// ErrBadEndpoint is what [CheckEndpoint] returns, wrapped, for an
+// [Endpoint] it cannot use.
+var ErrBadEndpoint = errors.New("scimxtest: bad Endpoint")
 
 // CheckEndpoint runs every check of the kit against e, one after another:
 // every request sequence of WIRE.md and the target-side rules of SPEC.md
@@ -181,8 +182,10 @@ var errEndpoint = errors.New("scimxtest: bad Endpoint")
 // authenticated list request, the others are skipped; so are those not
 // started when ctx ends.
 //
-// CheckEndpoint returns an error, and runs nothing, when e has no URL or
-// no Tenant, or fewer Users or OtherUsers than it needs.
+// CheckEndpoint returns an error wrapping [ErrBadEndpoint], and runs
+// nothing, when e has no http or https URL or no Tenant, or fewer Users or
+// OtherUsers than it needs. Whatever the endpoint answers is a result, not
+// an error.
 func CheckEndpoint(ctx context.Context, e Endpoint, report func(Result)) ([]Result, error) {
 	k, err := newKit(e)
 	if err != nil {
@@ -290,16 +293,16 @@ type kit struct {
 func newKit(e Endpoint) (*kit, error) {
 	u, err := url.Parse(e.URL)
 	if err != nil || e.URL == "" || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%w: URL %q is not an http or https URL", errEndpoint, e.URL)
+		return nil, fmt.Errorf("%w: URL %q is not an http or https URL", ErrBadEndpoint, e.URL)
 	}
 	if e.Tenant == nil {
-		return nil, fmt.Errorf("%w: no Tenant credential", errEndpoint)
+		return nil, fmt.Errorf("%w: no Tenant credential", ErrBadEndpoint)
 	}
 	if e.Users != nil && len(e.Users) < 5 {
-		return nil, fmt.Errorf("%w: %d Users, want at least 5", errEndpoint, len(e.Users))
+		return nil, fmt.Errorf("%w: %d Users, want at least 5", ErrBadEndpoint, len(e.Users))
 	}
 	if e.OtherUsers != nil && len(e.OtherUsers) < 2 {
-		return nil, fmt.Errorf("%w: %d OtherUsers, want at least 2", errEndpoint, len(e.OtherUsers))
+		return nil, fmt.Errorf("%w: %d OtherUsers, want at least 2", ErrBadEndpoint, len(e.OtherUsers))
 	}
 	if e.Timeout <= 0 {
 		e.Timeout = 30 * time.Second
