@@ -102,7 +102,7 @@ func checkR2(p *probe) {
 	body := `{"schemas":["` + groupURN + `"` + extSchemas + `],"displayName":` + quote(name) +
 		`,"description":"` + planted + `","members":` + members(u[0]) + extFields + `}`
 	id := p.created(p.k.e.Tenant, p.do("POST", "/Groups", body), "POST /Groups with a description and extension attributes")
-	planted2 := func(after string) {
+	notPlanted := func(after string) {
 		r := p.do("GET", "/Groups/"+url.PathEscape(id), "")
 		if r.obj == nil {
 			return
@@ -121,7 +121,7 @@ func checkR2(p *probe) {
 			}
 		}
 	}
-	planted2("a POST with them")
+	notPlanted("a POST with them")
 	want := view{Name: name, Members: []string{u[0]}}
 	p.expect(id, want, "pushing a new group fails", "a POST with a description and extension attributes")
 
@@ -130,7 +130,7 @@ func checkR2(p *probe) {
 	if p.written(p.do("PUT", "/Groups/"+url.PathEscape(id), body), "membership pushes fail", "a PUT with a description and extension attributes", http.StatusOK) {
 		want.Members = []string{u[1]}
 		p.expect(id, want, "membership pushes fail", "a PUT with a description and extension attributes")
-		planted2("a PUT with them")
+		notPlanted("a PUT with them")
 	}
 
 	// PATCH of anything else: refused, with nothing of the request applied.
@@ -149,7 +149,7 @@ func checkR2(p *probe) {
 		if p.refused(r, effect, o.what+" after a member add", http.StatusBadRequest) {
 			p.unchanged(p.k.e.Tenant, id, want, effect, o.what)
 		}
-		planted2(o.what)
+		notPlanted(o.what)
 	}
 
 	r := p.do("PUT", "/Groups/"+url.PathEscape(id), groupBody(name, "", ""))
