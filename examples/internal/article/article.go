@@ -640,7 +640,7 @@ func (w *walk) diagnose() ([]groupsync.Diagnosis, error) {
 		case d.Detail != "":
 			w.out.Printf("      seen:  %s\n", d.Detail)
 		}
-		w.out.Printf("      fix:   %s\n", d.Problem.Fix())
+		w.out.Printf("      fix:   %s\n", d.Fix())
 	}
 	return ds, nil
 }
