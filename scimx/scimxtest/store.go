@@ -1,9 +1,15 @@
 // Package scimxtest implements support for testing with scimx, in the manner
-// of testing/fstest and net/http/httptest: [TestStore] checks that an
-// implementation of [scimx.Store] has the behaviour every store must have,
-// for the in-memory store and the durable ones alike, and [Server] serves an
-// app built with scimx over HTTP in-process, as the target that tests of a
-// SCIM client push to.
+// of testing/fstest and net/http/httptest:
+//
+//   - [TestEndpoint] and [CheckEndpoint] test any app's SCIM Groups
+//     endpoint, over HTTP, against what Okta, Entra ID and the other
+//     clients of WIRE.md send and the target-side rules of SPEC.md, whether
+//     or not the app is built with scimx;
+//   - [TestStore] checks that an implementation of [scimx.Store] has the
+//     behaviour every store must have, for the in-memory store and the
+//     durable ones alike;
+//   - [Server] serves an app built with scimx over HTTP in-process, as the
+//     target that tests of a SCIM client push to.
 //
 // A test of a store calls TestStore with a function that returns a new,
 // empty store; a store that needs a database of its own for each check
