@@ -18,11 +18,27 @@ import (
 	_ "modernc.org/sqlite"             // the SQLite driver
 )
 
-// SQLiteDSN names a new SQLite database in a temporary directory, with the
-// busy timeout the stores need and WAL mode.
+// SQLiteDSN names a new SQLite database in a temporary directory, in WAL
+// mode, with the busy timeout the stores need.
+//
+// The file is switched to WAL here, once, before any test opens it: WAL
+// mode is kept in the file, and a connection that switches it as it opens
+// (a journal_mode pragma in the DSN) fails with SQLITE_BUSY, whatever the
+// busy timeout, when another connection opens the new file at the same
+// moment.
 func SQLiteDSN(tb testing.TB) string {
 	tb.Helper()
-	return "file:" + filepath.Join(tb.TempDir(), "test.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
+	dsn := "file:" + filepath.Join(tb.TempDir(), "test.db") + "?_pragma=busy_timeout(10000)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	var mode string
+	if err := db.QueryRow(`PRAGMA journal_mode=WAL`).Scan(&mode); err != nil || mode != "wal" {
+		tb.Fatalf("switch the SQLite file to WAL: mode %q, %v", mode, err)
+	}
+	return dsn
 }
 
 // PostgresDSN returns the URL of a new schema of the database that
