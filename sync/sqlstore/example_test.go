@@ -10,8 +10,7 @@ import (
 	gosync "sync"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the PostgreSQL driver
-	_ "modernc.org/sqlite"             // the SQLite driver; the store imports none
+	_ "modernc.org/sqlite" // the SQLite driver; the store imports none
 
 	"github.com/groupsync/groupsync/sqldialect"
 	"github.com/groupsync/groupsync/sync"
@@ -30,9 +29,11 @@ func ExampleStore() {
 	}
 	defer os.RemoveAll(dir)
 	open := func() *sql.DB {
-		db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "push.db")+
-			"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+		db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "push.db")+"?_pragma=busy_timeout(10000)")
 		if err != nil {
+			log.Fatal(err)
+		}
+		if _, err := db.Exec("PRAGMA journal_mode=WAL"); err != nil { // once, before any other use
 			log.Fatal(err)
 		}
 		return db
@@ -71,34 +72,31 @@ func ExampleStore() {
 // Many targets, many workers: one database holds the state of every app an
 // identity provider pushes to, each under a target name of its own, and
 // any number of workers, in any number of processes, push them at once.
-// The lease of each target makes its pushes run one at a time. This one
-// runs on PostgreSQL when GROUPSYNC_POSTGRES_URL names a database, else on
-// SQLite.
+// The lease of each target makes its pushes run one at a time. The same
+// code runs on PostgreSQL with the driver "pgx", a postgres:// URL and
+// sqldialect.Postgres.
 func ExampleStore_ForTarget() {
 	ctx := context.Background()
-	url := os.Getenv("GROUPSYNC_POSTGRES_URL") // postgres://…
-	driver, dialect := "pgx", sqldialect.Postgres
-	if url == "" {
-		dir, err := os.MkdirTemp("", "groupsync-example")
-		if err != nil {
-			log.Fatal(err)
-		}
-		defer os.RemoveAll(dir)
-		url = "file:" + filepath.Join(dir, "push.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
-		driver, dialect = "sqlite", sqldialect.SQLite
+	dir, err := os.MkdirTemp("", "groupsync-example")
+	if err != nil {
+		log.Fatal(err)
 	}
+	defer os.RemoveAll(dir)
+	driver, url, dialect := "sqlite", "file:"+filepath.Join(dir, "push.db")+"?_pragma=busy_timeout(10000)", sqldialect.SQLite
 	db, err := sql.Open(driver, url)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer db.Close()
+	if _, err := db.Exec("PRAGMA journal_mode=WAL"); err != nil { // SQLite only
+		log.Fatal(err)
+	}
 	store := sqlstore.New(db, dialect)
 	if err := store.Migrate(ctx); err != nil {
 		log.Fatal(err)
 	}
 
-	run := time.Now().Format("20060102T150405.000000000") // a database may hold earlier runs' targets
-	apps := map[string]sync.Target{"15five-" + run: &targettest.Target{}, "slack-" + run: &targettest.Target{}}
+	apps := map[string]sync.Target{"15five": &targettest.Target{}, "slack": &targettest.Target{}}
 	in := sync.Input{Desired: []sync.SourceGroup{
 		{ID: "00g1", Name: "Engineering", Members: []string{"u1", "u2"}},
 		{ID: "00g2", Name: "Leadership", Members: []string{"u1"}},
@@ -118,13 +116,12 @@ func ExampleStore_ForTarget() {
 	}
 	wg.Wait()
 
-	for _, app := range []string{"15five", "slack"} {
-		name := app + "-" + run
+	for _, name := range []string{"15five", "slack"} {
 		state, err := store.ForTarget(name).Load(ctx)
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Printf("%s: %d links, %d groups on the app\n", app, len(state.Links), len(apps[name].(*targettest.Target).Groups()))
+		fmt.Printf("%s: %d links, %d groups on the app\n", name, len(state.Links), len(apps[name].(*targettest.Target).Groups()))
 	}
 	// Output:
 	// 15five: 2 links, 2 groups on the app

@@ -40,9 +40,15 @@
 // For SQLite, open the database with a busy timeout, so that writers
 // (several connections of one *sql.DB, or several processes) wait for each
 // other instead of failing with SQLITE_BUSY, and preferably in WAL mode, so
-// that readers do not wait for writers. With modernc.org/sqlite:
+// that readers do not wait for writers. Switch to WAL once, right after
+// opening, rather than with a journal_mode pragma in the DSN: the file
+// keeps the mode, and a connection that switches a new file as it opens
+// fails with SQLITE_BUSY, whatever the busy timeout, when another
+// connection opens it at the same moment. With modernc.org/sqlite:
 //
-//	sql.Open("sqlite", "file:groupsync.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
+//	db, err := sql.Open("sqlite", "file:groupsync.db?_pragma=busy_timeout(10000)")
+//	…
+//	_, err = db.ExecContext(ctx, "PRAGMA journal_mode=WAL")
 //
 // [Store.Migrate] refuses a SQLite connection without a busy timeout.
 //
