@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/groupsync/groupsync/group"
 	"github.com/groupsync/groupsync/internal/tabletest"
@@ -696,7 +697,10 @@ func TestBadInputHostileFilters(t *testing.T) {
 }
 
 // FuzzFilter sends arbitrary filters through GET /Groups: the answer is a
-// SCIM error or a ListResponse, never a 500 or a broken connection.
+// SCIM error or a ListResponse, never a 500 or a broken connection, within
+// a bounded time (R18); and a list holds exactly the groups that a
+// reference evaluator written for the test ([refParse]) finds, wherever
+// both accept the filter.
 func FuzzFilter(f *testing.F) {
 	s := newServer(f, scimx.ServerOptions{})
 	child := s.Put("a", appGroup("Child", "u3"))
@@ -711,16 +715,30 @@ func FuzzFilter(f *testing.F) {
 			f.Add(v.Get("filter"))
 		}
 	}
+	refs := refGroups(f, s)
 	for _, seed := range []string{
-		`displayName eq "Engineering"`, `externalId eq "00g1"`, `id eq "` + child + `"`,
+		// WIRE.md's filters: Okta's and Entra's lookups, Entra's membership
+		// probe, authentik's name lookup.
+		`displayName eq "Leadership"`, `externalId eq "00g1"`, `id eq "` + child + `" and members eq "u3"`,
+		`displayName eq "Engineering"`, `id eq "` + child + `"`,
 		`id eq "` + child + `" and members eq "u3"`, `members[value eq "u1" or type eq "Group"]`,
 		`members[value sw "u"] and not (displayName co "x")`, `meta.lastModified ge "2020-01-01T00:00:00Z"`,
 		`displayName eq "a" or (externalId pr and not (members pr))`, `members.type eq "Group"`,
+		`displayName sw "E" or displayName ew "p" and not (members[type eq "group"])`, `members[value eq "` + child + `" and type eq "Group"]`,
+		`urn:ietf:params:scim:schemas:core:2.0:Group:displayName ge "F"`, scimx.ExtensionSchema + `:groupType eq "teams"`,
+		scimx.ExtensionSchema + `:origin ne "source"`, `meta.resourceType eq "Group"`, `displayName eq "R\u0026D"`,
 	} {
 		f.Add(seed)
 	}
+	const bound = 5 * time.Second // a refused or answered filter takes milliseconds
 	client := &http.Client{Timeout: 30 * time.Second}
 	f.Fuzz(func(t *testing.T, filter string) {
+		start := time.Now()
+		defer func() {
+			if elapsed := time.Since(start); elapsed > bound {
+				t.Errorf("filter %.200q took %v, over %v", filter, elapsed, bound)
+			}
+		}()
 		req, err := http.NewRequest("GET", s.URL+"/Groups?"+url.Values{"filter": {filter}}.Encode(), nil)
 		if err != nil {
 			t.Fatal(err)
@@ -749,5 +767,63 @@ func FuzzFilter(f *testing.F) {
 		if !slices.Contains(body.Schemas, want) {
 			t.Fatalf("filter %q: status %d, body is not a %s: %s", filter, res.StatusCode, want, raw)
 		}
+		eval, ok := refParse(filter)
+		if res.StatusCode != http.StatusOK || !ok {
+			return
+		}
+		var page struct{ Resources []struct{ ID string } }
+		if err := json.Unmarshal(raw, &page); err != nil {
+			t.Fatalf("filter %q: %v", filter, err)
+		}
+		var got, wantIDs []string
+		for _, r := range page.Resources {
+			got = append(got, r.ID)
+		}
+		for _, g := range refs {
+			if eval(g) {
+				wantIDs = append(wantIDs, g.id)
+			}
+		}
+		if d := cmp.Diff(sortedSlice(wantIDs), sortedSlice(got), cmpopts.EquateEmpty()); d != "" {
+			t.Errorf("filter %q: groups (-reference +server):\n%s", filter, d)
+		}
 	})
+}
+
+// refGroups reads every group of tenant a for the reference evaluator.
+func refGroups(tb testing.TB, s *testServer) []*refGroup {
+	tb.Helper()
+	var recs []scimx.Record
+	err := s.Store.View(context.Background(), "a", func(tx scimx.Tx) error {
+		all, err := tx.Groups()
+		for _, r := range all {
+			full, err := tx.Group(r.ID, true)
+			if err != nil {
+				return err
+			}
+			recs = append(recs, full)
+		}
+		return err
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	isGroup := map[string]bool{}
+	for _, r := range recs {
+		isGroup[r.ID] = true
+	}
+	var out []*refGroup
+	for _, r := range recs {
+		g := &refGroup{id: r.ID, externalID: r.ExternalID, name: r.Name, groupType: r.Type, origin: r.Origin.String(),
+			version: `W/"` + itoa(int(r.Version)) + `"`, created: r.Created, modified: r.Modified}
+		for _, m := range r.Members.Slice() {
+			typ := "User"
+			if isGroup[m] {
+				typ = "Group"
+			}
+			g.members = append(g.members, refMember{m, typ})
+		}
+		out = append(out, g)
+	}
+	return out
 }

@@ -157,7 +157,7 @@ func matchMembers(f filter.Expression, s *subject) (bool, error) {
 // valueEquals reports whether f is value eq "v", and v.
 func valueEquals(f filter.Expression) (string, bool) {
 	a, ok := f.(*filter.AttributeExpression)
-	if !ok || a.Operator != filter.EQ || a.AttributePath.SubAttribute != nil ||
+	if !ok || a.Operator != filter.EQ || a.AttributePath.SubAttribute != nil || a.AttributePath.URIPrefix != nil ||
 		!strings.EqualFold(a.AttributePath.AttributeName, "value") {
 		return "", false
 	}
@@ -198,8 +198,8 @@ func matchMember(f filter.Expression, value, typ string) bool {
 	case *filter.NotExpression:
 		return !matchMember(f.Expression, value, typ)
 	case *filter.AttributeExpression:
-		if f.AttributePath.SubAttribute != nil {
-			return false
+		if f.AttributePath.SubAttribute != nil || f.AttributePath.URIPrefix != nil {
+			return false // no sub-attribute of a member has either
 		}
 		switch strings.ToLower(f.AttributePath.AttributeName) {
 		case "value":

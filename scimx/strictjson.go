@@ -258,7 +258,7 @@ func (s *scanner) member(r role, key string) bool {
 		return s.value(roleMembers)
 	case r == roleOperation && key == "VALUE":
 		return s.value(roleOpValue)
-	case r == roleOperation && key == "PATH" && s.data[s.i] == '"':
+	case r == roleOperation && key == "PATH" && s.i < len(s.data) && s.data[s.i] == '"':
 		if !s.str(true) {
 			return false
 		}
@@ -450,9 +450,8 @@ func (s *scanner) number() bool {
 	return true
 }
 
-// foldKey folds a key as encoding/json matches names to struct fields and
-// as strings.EqualFold compares them: two keys that either would take for
-// one fold to the same string.
+// foldKey folds a key as strings.EqualFold compares keys: two keys it
+// takes for one fold to the same string.
 func foldKey(k []byte) string {
 	ascii := true
 	for _, c := range k {
@@ -478,18 +477,12 @@ func foldKey(k []byte) string {
 	return string(out)
 }
 
-// foldRune maps r to one representative of every rune that
-// strings.EqualFold takes for r (its simple case-folding orbit, as
-// encoding/json folds names since Go 1.21) and of every rune that older
-// encoding/json took for it (unicode.ToUpper(unicode.ToLower(r)), which
-// also takes U+0130 for I): the coarser of the two, so that a key either
-// would match to another is a duplicate here.
+// foldRune maps r to the smallest rune of its simple case-folding orbit:
+// two runes that strings.EqualFold takes for one another (as the SCIM
+// library compares attribute names, and as encoding/json matches keys to
+// struct fields) fold to the same rune, K (U+212A) and k to K, ſ (U+017F)
+// and s to S.
 func foldRune(r rune) rune {
-	return orbitMin(unicode.ToUpper(unicode.ToLower(orbitMin(r))))
-}
-
-// orbitMin returns the smallest rune of r's simple case-folding orbit.
-func orbitMin(r rune) rune {
 	m := r
 	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
 		m = min(m, f)
