@@ -2,8 +2,10 @@ package scimx_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -62,4 +64,74 @@ func ExampleNewServer() {
 	//   id: g1 members: 2 local: map[groupType:Groups origin:source]
 	// GET /Groups?filter=displayName eq "Engineering": 200 OK
 	//   id: g1 displayName: Engineering members sent: false
+}
+
+// An app serves the SCIM service with the http.Server settings of
+// NewHTTPServer, routing the SCIM prefix before any http.ServeMux, which
+// would redirect paths with dot segments before authentication. Hostile
+// requests get SCIM errors: a filter nested too deep, a body with a key
+// twice in two letter cases, an id that is no path segment.
+func ExampleNewHTTPServer() {
+	srv, err := scimx.NewServer(&scimx.MemStore{}, scimx.ServerOptions{
+		Auth: scimx.BearerTokens(map[string]string{"okta-token": "acme"}),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	scim := http.StripPrefix("/scim", srv)
+	app := http.NewServeMux() // the app's other routes
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/scim/") {
+			scim.ServeHTTP(w, r)
+			return
+		}
+		app.ServeHTTP(w, r)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	hs := scimx.NewHTTPServer(root)
+	go func() { _ = hs.Serve(ln) }()
+	defer hs.Close()
+	base := "http://" + ln.Addr().String() + "/scim/v2"
+
+	send := func(method, path, body string) {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer okta-token")
+		res, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer res.Body.Close()
+		var e struct{ ScimType, Detail string }
+		_ = json.NewDecoder(res.Body).Decode(&e)
+		fmt.Println(res.StatusCode, e.ScimType, e.Detail)
+	}
+	send("GET", "/Groups?filter="+strings.Repeat("not(", 100)+"id%20pr"+strings.Repeat(")", 100), "")
+	send("POST", "/Groups", `{"displayName":"Sales","DisplayName":"Ops"}`)
+	send("DELETE", "/Groups/..", "")
+	// Output:
+	// 400 invalidFilter the filter nests deeper than 32 levels
+	// 400 invalidSyntax the request body is not strict JSON: the key "DisplayName" appears twice in one object (SCIM attribute names are case-insensitive) at byte 23
+	// 404  no group has the id "..": an id is one path segment
+}
+
+// An app's own JSON API refuses what the SCIM service refuses: bodies
+// that encoding/json would read another way than they are written.
+func ExampleCheckJSON() {
+	for _, body := range []string{
+		`{"displayName":"Sales","members":["u1"]}`,
+		`{"displayName":"Sales","displayname":"Ops"}`,
+		"{\"displayName\":\"Sales \xff\"}",
+		`{"displayName":"Sales \ud800"}`,
+	} {
+		err := scimx.CheckJSON([]byte(body), 0)
+		fmt.Println(errors.Is(err, scimx.ErrInvalidJSON), err)
+	}
+	// Output:
+	// false <nil>
+	// true invalid JSON: the key "displayname" appears twice in one object (SCIM attribute names are case-insensitive) at byte 23
+	// true invalid JSON: invalid UTF-8 at byte 22
+	// true invalid JSON: a lone surrogate escape (\ud800) at byte 22
 }
