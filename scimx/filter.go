@@ -230,10 +230,13 @@ func coreURI(p filter.AttributePath) bool {
 	return p.URIPrefix == nil || strings.EqualFold(*p.URIPrefix, GroupSchema)
 }
 
-// compareString applies e's operator to the attribute value v.
+// compareString applies e's operator to the attribute value v. An empty v
+// is an attribute without a value (a group without an externalId): only
+// "not pr" holds for it, and no comparison, ne included (RFC 7644 section
+// 3.4.2.2 compares values, and it has none).
 func compareString(v string, e *filter.AttributeExpression, caseExact bool) bool {
-	if e.Operator == filter.PR {
-		return v != ""
+	if e.Operator == filter.PR || v == "" {
+		return v != "" && e.Operator == filter.PR
 	}
 	want, ok := stringValue(e)
 	if !ok {

@@ -17,7 +17,8 @@ import (
 // wherever both accept a filter. The semantics are those the handler
 // documents: id, externalId, displayName and member values compare byte
 // for byte, groupType, origin and member types without case; a comparison
-// with a value that is not a string matches nothing; an attribute the
+// with a value that is not a string matches nothing, and so does one with
+// an attribute that has no value (an absent externalId); an attribute the
 // handler does not serve matches nothing.
 
 // refGroup is what the reference evaluates a filter against.
@@ -285,6 +286,9 @@ type refCompare struct {
 func (c refCompare) str(v string, caseExact bool) bool {
 	if c.op == "pr" {
 		return v != ""
+	}
+	if v == "" {
+		return false // no value: nothing compares with it
 	}
 	want, ok := c.value.(string)
 	if !ok || len(want) > 1024 || !utf8.ValidString(want) || strings.IndexFunc(want, unicode.IsControl) >= 0 {
