@@ -460,17 +460,42 @@ func foldKey(k []byte) string {
 			break
 		}
 	}
-	if ascii {
-		out := make([]byte, len(k))
+	if ascii && len(k) <= 32 {
+		var buf [32]byte
+		out := buf[:len(k)]
 		for i, c := range k {
 			if 'a' <= c && c <= 'z' {
 				c -= 'a' - 'A'
 			}
 			out[i] = c
 		}
+		// The keys of every member and operation, without an allocation.
+		switch string(out) {
+		case "VALUE":
+			return "VALUE"
+		case "DISPLAY":
+			return "DISPLAY"
+		case "TYPE":
+			return "TYPE"
+		case "$REF":
+			return "$REF"
+		case "OP":
+			return "OP"
+		case "PATH":
+			return "PATH"
+		}
 		return string(out)
 	}
 	out := make([]byte, 0, len(k))
+	if ascii {
+		for _, c := range k {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			out = append(out, c)
+		}
+		return string(out)
+	}
 	for _, r := range string(k) {
 		out = utf8.AppendRune(out, foldRune(r))
 	}
