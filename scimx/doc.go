@@ -6,6 +6,12 @@
 // app needs: [Authenticate] with [BearerTokens], [BasicAuth] or
 // [HeaderTokens], [LimitBody], [Recover] and [LogRequests].
 //
+// Bad input is refused whole, within stated limits (R18): [Limits] bound
+// what one request may ask for and are checked before the SCIM library
+// parses anything, bodies must be strict JSON ([CheckJSON]), and
+// [NewHTTPServer] gives the http.Server settings to serve with. SECURITY.md
+// in the module says what the library promises and what the app must do.
+//
 // Groups live in a [Store], scoped to the tenant of each request's
 // credentials; [MemStore] keeps them in memory, package scimx/sqlstore in
 // SQLite or PostgreSQL, and package scimx/scimxtest checks any Store and
