@@ -142,7 +142,7 @@ var wirePatchSeeds = []string{
 	wirePatch(`{"op":"add","path":"members","value":[{"value":"u8"}]}`, `{"op":"add","path":"members","value":[{"value":"u9"}]}`),
 	wirePatch(`{"op":"replace","path":"externalId","value":"okta-2"}`),
 	// Refused, and nothing of them applies.
-	wirePatch(`{"op":"add","path":"members","value":[{"value":"u3"}]}`, `{"op":"replace","path":"` + scimx.ExtensionSchema + `:groupType","value":"x"}`),
+	wirePatch(`{"op":"add","path":"members","value":[{"value":"u3"}]}`, `{"op":"replace","path":"`+scimx.ExtensionSchema+`:groupType","value":"x"}`),
 	wirePatch(`{"op":"remove","path":"members"}`, `{"op":"replace","path":"displayName","value":"Leadership"}`),
 	`{"schemas":["` + patchOpURN + `"],"Operations":[{"op":"add","path":"members","value":[{"value":"d1"}]}],"operations":[{"op":"remove","path":"members"}]}`,
 	wirePatch(`{"op":"add","path":"members","value":[{"value":"d1"}],"Op":"remove"}`),
