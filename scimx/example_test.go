@@ -26,9 +26,7 @@ func ExampleNewServer() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/scim/", http.StripPrefix("/scim", srv))
-	ts := httptest.NewServer(mux)
+	ts := httptest.NewServer(scimx.Mount("/scim", srv, nil)) // the SCIM base is /scim/v2
 	defer ts.Close()
 
 	// send makes a SCIM request as Okta would and decodes the answer.
@@ -72,26 +70,19 @@ func ExampleNewServer() {
 // requests get SCIM errors: a filter nested too deep, a body with a key
 // twice in two letter cases, an id that is no path segment.
 func ExampleNewHTTPServer() {
-	srv, err := scimx.NewServer(&scimx.MemStore{}, scimx.ServerOptions{
+	store := &scimx.MemStore{} // or a scimx/sqlstore.Store
+	srv, err := scimx.NewServer(store, scimx.ServerOptions{
 		Auth: scimx.BearerTokens(map[string]string{"okta-token": "acme"}),
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	scim := http.StripPrefix("/scim", srv)
 	app := http.NewServeMux() // the app's other routes
-	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/scim/") {
-			scim.ServeHTTP(w, r)
-			return
-		}
-		app.ServeHTTP(w, r)
-	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		log.Fatal(err)
 	}
-	hs := scimx.NewHTTPServer(root)
+	hs := scimx.NewHTTPServer(scimx.Mount("/scim", srv, app))
 	go func() { _ = hs.Serve(ln) }()
 	defer hs.Close()
 	base := "http://" + ln.Addr().String() + "/scim/v2"

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/elimity-com/scim"
@@ -60,8 +61,8 @@ type ServerOptions struct {
 // authentication (before the body is read), the body limit and the request
 // checks the elimity server lacks, with the response fixes it needs. It
 // serves paths relative to the SCIM base, such as /Groups or /v2/Groups;
-// mount it with http.StripPrefix. It is the one way to build the service:
-// every request goes through the same checks.
+// mount it with [Mount]. It is the one way to build the service: every
+// request goes through the same checks.
 //
 // Bad input is refused whole, within stated limits (R18): before the SCIM
 // library parses anything, a request is checked against opts.Limits, its
@@ -70,9 +71,9 @@ type ServerOptions struct {
 // closes the connection instead of waiting for the body. Serve it with
 // the settings of [NewHTTPServer]. An http.ServeMux in front of it
 // redirects paths with dot segments, such as /scim/v2/Groups/.., before
-// any handler runs (and before authentication): route the SCIM prefix to
-// the service ahead of a ServeMux, as package scimx/scimxtest does, to
-// have such paths answered with a SCIM 404.
+// any handler runs (and before authentication): [Mount] routes the SCIM
+// prefix to the service ahead of the app's other routes, so that such
+// paths are answered with a SCIM 404.
 //
 // A POST or PUT of a group without schemas (an AWS sync tool sends one) is
 // taken as the core Group schema; one whose schemas names another resource
@@ -306,4 +307,26 @@ func (w *bufferWriter) WriteHeader(status int) {
 func (w *bufferWriter) Write(p []byte) (int, error) {
 	w.wrote = true
 	return w.body.Write(p)
+}
+
+// Mount returns a handler that serves srv, a service of [NewServer], under
+// prefix (such as "/scim", so that the SCIM base is /scim/v2), with the
+// prefix stripped, and every other path with next. Unlike an
+// http.ServeMux, it routes a path as it comes: /scim/v2/Groups/.. reaches
+// srv, which authenticates it and answers a SCIM 404, where a ServeMux
+// would redirect it, before any authentication, to /scim/v2. A nil next
+// answers every other path with a 404.
+func Mount(prefix string, srv, next http.Handler) http.Handler {
+	prefix = strings.TrimSuffix(prefix, "/")
+	scim := http.StripPrefix(prefix, srv)
+	if next == nil {
+		next = http.NotFoundHandler()
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, prefix+"/") {
+			scim.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

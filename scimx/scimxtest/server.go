@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/groupsync/groupsync/group"
@@ -54,14 +53,7 @@ func NewServer(tb testing.TB, opts scimx.ServerOptions) *Server {
 	if err != nil {
 		tb.Fatalf("scimxtest: %v", err)
 	}
-	scim := http.StripPrefix("/scim", h)
-	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.URL.Path, "/scim/") {
-			http.NotFound(w, r)
-			return
-		}
-		scim.ServeHTTP(w, r)
-	})
+	root := scimx.Mount("/scim", h, nil)
 	ts := httptest.NewUnstartedServer(root)
 	ts.Config = scimx.NewHTTPServer(root)
 	ts.Start()

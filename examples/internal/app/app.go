@@ -58,18 +58,14 @@ func New(cfg Config) (http.Handler, error) {
 	api.HandleFunc("POST /admin/groups", a.create)
 	api.HandleFunc("PATCH /admin/groups/{id}", a.patch)
 	api.HandleFunc("DELETE /admin/groups/{id}", a.delete)
-	scimPrefix := http.StripPrefix("/scim", scim)
 	admin := adminAuth(auth, scimx.LimitBody(0, canonical(api)))
-	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case strings.HasPrefix(r.URL.Path, "/scim/"):
-			scimPrefix.ServeHTTP(w, r)
-		case strings.HasPrefix(r.URL.Path, "/admin/"):
-			admin.ServeHTTP(w, r)
-		default:
+	root := scimx.Mount("/scim", scim, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/admin/") {
 			writeError(w, http.StatusNotFound, errors.New("no such endpoint"))
+			return
 		}
-	})
+		admin.ServeHTTP(w, r)
+	}))
 	return scimx.Recover(cfg.Logger, root), nil
 }
 
