@@ -26,14 +26,17 @@ func ExampleStore() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "app.db")+
-		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "app.db")+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer db.Close()
+	db.SetMaxOpenConns(8) // SQLite: one writer at a time, readers beside it in WAL mode
 
 	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, "PRAGMA journal_mode=WAL"); err != nil { // once, before any other use
+		log.Fatal(err)
+	}
 	store := sqlstore.New(db, sqldialect.SQLite)
 	if err := store.Migrate(ctx); err != nil {
 		log.Fatal(err)

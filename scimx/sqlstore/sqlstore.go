@@ -14,10 +14,15 @@
 // Schema changes are versioned and run by [Store.Migrate], explicitly.
 //
 // For SQLite, open the database with a busy timeout, so that writers wait
-// for each other instead of failing, and preferably in WAL mode, for
-// example with modernc.org/sqlite:
+// for each other instead of failing, and preferably in WAL mode. Switch to
+// WAL once, right after opening, rather than with a journal_mode pragma in
+// the DSN: the file keeps the mode, and a connection that switches a new
+// file as it opens fails with SQLITE_BUSY, whatever the busy timeout, when
+// another connection opens it at the same moment. With modernc.org/sqlite:
 //
-//	sql.Open("sqlite", "file:app.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+//	db, err := sql.Open("sqlite", "file:app.db?_pragma=busy_timeout(10000)")
+//	…
+//	_, err = db.ExecContext(ctx, "PRAGMA journal_mode=WAL")
 //
 // # Connection pools
 //

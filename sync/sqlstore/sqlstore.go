@@ -52,6 +52,19 @@
 //
 // [Store.Migrate] refuses a SQLite connection without a busy timeout.
 //
+// # Connection pools
+//
+// A *sql.DB opens connections without bound; bound it before use. For
+// SQLite, db.SetMaxOpenConns(8) and db.SetMaxIdleConns(8) (one writer at a
+// time; WAL mode lets readers run beside it) and
+// db.SetConnMaxIdleTime(time.Minute). For PostgreSQL, size MaxOpenConns so
+// that the pools of every process pushing to the database stay within the
+// server's max_connections together (16 per process is plenty: an
+// Applier's store calls hold one connection each, for one short
+// transaction, and a held lease holds none), and set
+// SetConnMaxLifetime(30 * time.Minute) so that a failover is picked up. A
+// call that waits for a connection gives up when its context ends.
+//
 // For PostgreSQL, the tables live in the connection's search_path; to keep
 // them in their own schema, add search_path=SCHEMA to the URL.
 package sqlstore

@@ -49,7 +49,7 @@ func Open[S any](ctx context.Context, spec string, memory func() S, open func(co
 	if spec == "memory" {
 		return memory(), func() error { return nil }, nil
 	}
-	driver, dsn, d := "sqlite", "file:"+spec+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)", sqldialect.SQLite
+	driver, dsn, d := "sqlite", "file:"+spec+"?_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)", sqldialect.SQLite
 	if strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://") {
 		driver, dsn, d = "pgx", spec, sqldialect.Postgres
 	}
@@ -65,6 +65,16 @@ func Open[S any](ctx context.Context, spec string, memory func() S, open func(co
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(idleTime)
+	if d == sqldialect.SQLite {
+		// Once, before any other use: the file keeps the mode, and a
+		// connection that switched a new file as it opened (a pragma in
+		// the DSN) would fail with SQLITE_BUSY when another opened it at
+		// the same moment.
+		if _, err := db.ExecContext(ctx, "PRAGMA journal_mode=WAL"); err != nil {
+			db.Close()
+			return store, nil, fmt.Errorf("open %s: %w", spec, err)
+		}
+	}
 	if store, err = open(ctx, db, d); err != nil {
 		db.Close()
 		return store, nil, fmt.Errorf("open %s: %w", spec, err)
