@@ -22,7 +22,7 @@ import (
 // that resumes.
 
 // downServer is the real scimx server behind a switch: after `after`
-// creates, it goes down the way `down` says.
+// creates, it goes down the way `mode` says.
 type downServer struct {
 	ts      *httptest.Server
 	creates atomic.Int64
@@ -45,6 +45,13 @@ func newDownServer(t *testing.T, after int64, mode int32) *downServer {
 	d := &downServer{after: after, killed: make(chan time.Time, 1)}
 	quit := make(chan struct{})
 	d.ts = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The server goes down as the request after the last create
+		// arrives, so that the answers to the creates it applied are all
+		// delivered: a kill in the middle of an answer would lose it, and
+		// the client rightly count that group as failed.
+		if d.creates.Load() >= d.after {
+			d.once.Do(func() { d.goDown(mode) })
+		}
 		switch d.mode.Load() {
 		case answer503:
 			fltFail(w, http.StatusServiceUnavailable)
@@ -56,9 +63,12 @@ func newDownServer(t *testing.T, after int64, mode int32) *downServer {
 			}
 			return
 		}
+		if d.mode.Load() == killed {
+			return // its connection is closed
+		}
 		real.Handler.ServeHTTP(w, r)
-		if r.Method == http.MethodPost && d.creates.Add(1) == d.after {
-			d.once.Do(func() { go d.goDown(mode) })
+		if r.Method == http.MethodPost {
+			d.creates.Add(1)
 		}
 	}))
 	d.ts.Start()
