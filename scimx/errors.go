@@ -20,7 +20,8 @@ import (
 var (
 	// ErrConflict: the request collides with another group: a POST whose
 	// name matches several groups or one linked to another externalId (R5),
-	// or a rename to a name another group holds.
+	// or a rename to a name another group holds (and, from a
+	// [ResourceHandler], with another resource, answered 409).
 	ErrConflict = errors.New("conflicts with another group")
 	// ErrVersionMismatch: If-Match names another version of the group.
 	ErrVersionMismatch = errors.New("group version does not match If-Match")
@@ -75,6 +76,9 @@ var codes = []struct {
 	{ErrVersionMismatch, http.StatusPreconditionFailed, ""},
 	{ErrUnknownMembers, http.StatusBadRequest, scimerrors.ScimTypeInvalidValue},
 	{group.ErrInvalid, http.StatusBadRequest, scimerrors.ScimTypeInvalidValue},
+	{ErrInvalidValue, http.StatusBadRequest, scimerrors.ScimTypeInvalidValue},
+	{ErrInvalidPath, http.StatusBadRequest, scimerrors.ScimTypeInvalidPath},
+	{ErrInvalidFilter, http.StatusBadRequest, scimerrors.ScimTypeInvalidFilter},
 }
 
 // maxDetail bounds the detail of an error answer: the details of domain

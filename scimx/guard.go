@@ -47,11 +47,14 @@ const writeAllowance = 30 * time.Second
 // It also mends what the SCIM library gets wrong: its filter parser refuses
 // \u escapes with lower-case hex, which JSON encoders write, and it decodes
 // the id of a path twice, so that /Groups/%2541 would name the group "A".
-func guard(lim Limits, bodyTimeout, timeout time.Duration, next http.Handler) http.Handler {
+//
+// The id checks apply to every endpoint of endpoints (/Groups and the
+// app's resource types).
+func guard(lim Limits, bodyTimeout, timeout time.Duration, endpoints []string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		if id, ok := groupID(r); ok {
-			if detail, ok := checkID(r, id); !ok {
+		if endpoint, id, ok := resourceID(r, endpoints); ok {
+			if detail, ok := checkID(endpoint, id); !ok {
 				refuse(w, r, http.StatusNotFound, "", detail)
 				return
 			}
@@ -90,23 +93,36 @@ func guard(lim Limits, bodyTimeout, timeout time.Duration, next http.Handler) ht
 // /v2/Groups/{id}), as the SCIM library reads it: everything after the
 // slash, decoded.
 func groupID(r *http.Request) (string, bool) {
-	p := strings.TrimPrefix(r.URL.Path, "/v2")
-	id, ok := strings.CutPrefix(p, "/Groups/")
-	if !ok || id == ".search" {
-		return "", false
-	}
-	return id, true
+	_, id, ok := resourceID(r, []string{"/Groups"})
+	return id, ok
 }
 
-// checkID refuses an id no group can have.
-func checkID(r *http.Request, id string) (detail string, ok bool) {
+// resourceID returns the endpoint and the id part of a request for
+// {endpoint}/{id} (or /v2{endpoint}/{id}) of one of endpoints, as the SCIM
+// library reads it: everything after the slash, decoded.
+func resourceID(r *http.Request, endpoints []string) (endpoint, id string, ok bool) {
+	p := strings.TrimPrefix(r.URL.Path, "/v2")
+	for _, e := range endpoints {
+		if id, ok := strings.CutPrefix(p, e+"/"); ok && id != ".search" {
+			return e, id, true
+		}
+	}
+	return "", "", false
+}
+
+// checkID refuses an id no resource of endpoint can have.
+func checkID(endpoint, id string) (detail string, ok bool) {
+	what := "no group"
+	if endpoint != "/Groups" {
+		what = "no resource of " + endpoint
+	}
 	switch {
 	case strings.ContainsRune(id, '/') || id == "." || id == "..":
-		return "no group has the id " + shortQuote(id) + ": an id is one path segment", false
+		return what + " has the id " + shortQuote(id) + ": an id is one path segment", false
 	case len(id) > maxValue:
-		return "no group has the id " + shortQuote(id) + ", which is " + strconv.Itoa(len(id)) + " bytes long", false
+		return what + " has the id " + shortQuote(id) + ", which is " + strconv.Itoa(len(id)) + " bytes long", false
 	case !utf8.ValidString(id) || strings.IndexFunc(id, unicode.IsControl) >= 0:
-		return "no group has the id " + shortQuote(id), false
+		return what + " has the id " + shortQuote(id), false
 	}
 	return "", true
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -39,11 +40,34 @@ type Event struct {
 }
 
 // commit is what a write transaction did: the event for OnChange, the
-// group's version after it (its ETag), and whether anything changed.
+// group's version after it (its ETag), whether anything changed, and, for
+// the change feed, the kind of change and the name before a rename.
 type commit struct {
 	Event
 	version int64
 	changed bool
+	kind    Kind
+	oldName string
+}
+
+// feedEvent is the change feed's event for c, by actor.
+func (c commit) feedEvent(actor Actor) FeedEvent {
+	version := c.version
+	if c.Deleted {
+		version++
+	}
+	return FeedEvent{Group: c.Group.ID, Name: c.Group.Name, OldName: c.oldName, ExternalID: c.Group.ExternalID,
+		Type: c.Group.Type, Kind: c.kind, Added: c.Added, Removed: c.Removed, Actor: actor, Version: version}
+}
+
+// appendEvent appends the feed event of c to tx's tenant's feed, when c
+// changed anything.
+func appendEvent(tx Tx, c commit, actor Actor) error {
+	if !c.changed {
+		return nil
+	}
+	_, err := tx.Append(c.feedEvent(actor))
+	return err
 }
 
 // handler is the SCIM Groups resource: a [scim.ResourceHandler] that enforces
@@ -126,14 +150,14 @@ func (h *handler) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.R
 			if err != nil {
 				return commit{}, err
 			}
-			e = commit{Event{Group: rec.Group, Added: c.Add, Removed: c.Remove}, rec.Version, true}
+			e = commit{Event: Event{Group: rec.Group, Added: c.Add, Removed: c.Remove}, version: rec.Version, changed: true, kind: Associated}
 		default:
 			rec, err := tx.Create(group.Group{ExternalID: ext, Name: name,
 				Members: group.NewMembers(members...), Origin: origin.Source, Type: h.opts.DefaultType})
 			if err != nil {
 				return commit{}, err
 			}
-			e = commit{Event{Group: rec.Group, Created: true, Added: rec.Members.Slice()}, rec.Version, true}
+			e = commit{Event: Event{Group: rec.Group, Created: true, Added: rec.Members.Slice()}, version: rec.Version, changed: true, kind: Created}
 		}
 		res, err = h.resource(r, tx, e.Group.ID)
 		return e, err
@@ -256,10 +280,15 @@ func (h *handler) Delete(r *http.Request, id string) error {
 		if !origin.CanDelete(rec.Origin, origin.LinkedOnTarget(rec.Origin, rec.ExternalID)) {
 			return commit{}, readOnly(rec, "deleted")
 		}
+		full, err := tx.Group(id, true)
+		if err != nil {
+			return commit{}, err
+		}
 		if err := tx.Delete(id); err != nil {
 			return commit{}, err
 		}
-		return commit{Event: Event{Group: rec.Group, Deleted: true}, changed: true}, nil
+		return commit{Event: Event{Group: rec.Group, Deleted: true, Removed: full.Members.Slice()},
+			version: rec.Version, changed: true, kind: Deleted}, nil
 	})
 }
 
@@ -322,7 +351,21 @@ func (h *handler) apply(tx Tx, rec Record, c Change) (commit, error) {
 	if err != nil {
 		return commit{}, err
 	}
-	return commit{Event{Group: after.Group, Added: c.Add, Removed: c.Remove}, after.Version, true}, nil
+	e := commit{Event: Event{Group: after.Group, Added: c.Add, Removed: c.Remove}, version: after.Version, changed: true}
+	e.kind, e.oldName = changeKind(rec, c)
+	return e, nil
+}
+
+// changeKind is the feed's kind of c, a change of rec, and the old name
+// when c renames it.
+func changeKind(rec Record, c Change) (Kind, string) {
+	switch {
+	case c.Name != nil && *c.Name != rec.Name:
+		return Renamed, rec.Name
+	case c.ExternalID != nil && *c.ExternalID != rec.ExternalID:
+		return ExternalIDChanged, ""
+	}
+	return MembersChanged, ""
 }
 
 // rename records in c a change of rec's name to name, refusing what R7
@@ -399,8 +442,9 @@ func (h *handler) read(r *http.Request, f func(tenant string, tx Tx) error) erro
 	return toSCIM(r.Context(), h.opts.Logger, err)
 }
 
-// write runs f in a transaction of the request's tenant and, once it has
-// committed, tells OnChange.
+// write runs f in a transaction of the request's tenant, appends the
+// change's event to the tenant's feed in the same transaction (R17) and,
+// once it has committed, tells OnChange.
 func (h *handler) write(r *http.Request, f func(tenant string, tx Tx) (commit, error)) error {
 	tenant, ok := TenantFrom(r.Context())
 	if !ok {
@@ -408,17 +452,35 @@ func (h *handler) write(r *http.Request, f func(tenant string, tx Tx) (commit, e
 	}
 	var e commit
 	err := h.store.Update(r.Context(), tenant, func(tx Tx) (err error) {
-		e, err = f(tenant, tx)
-		return err
+		if e, err = f(tenant, tx); err != nil {
+			return err
+		}
+		return appendEvent(tx, e, BySource)
 	})
 	if err != nil {
 		return toSCIM(r.Context(), h.opts.Logger, err)
 	}
-	if h.opts.OnChange != nil && e.changed {
+	if e.changed {
 		e.Tenant = tenant
-		h.opts.OnChange(r.Context(), e.Event)
+		notify(r.Context(), h.opts.Logger, h.opts.OnChange, e.Event)
 	}
 	return nil
+}
+
+// notify calls onChange, when set, with e, after a commit. A panic in it
+// is logged and goes no further: the change is saved, and the request's
+// answer says so.
+func notify(ctx context.Context, log *slog.Logger, onChange func(context.Context, Event), e Event) {
+	if onChange == nil {
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil && log != nil {
+			log.ErrorContext(ctx, "scimx: OnChange panicked after the change was saved",
+				slog.String("tenant", e.Tenant), slog.String("group", e.Group.ID), slog.Any("panic", p))
+		}
+	}()
+	onChange(ctx, e)
 }
 
 var errNoTenant = errors.New("scimx: request has no tenant: wrap the handler with Authenticate")

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/groupsync/groupsync/group"
@@ -35,11 +36,19 @@ type memTenant struct {
 	groups     map[string]*memGroup
 	byName     map[string]map[string]struct{}
 	byExternal map[string]map[string]struct{}
+	byMember   map[string]map[string]struct{} // member → group ids
+	events     []FeedEvent                    // the feed, by Seq, from events[0].Seq
+	seq        int64                          // the newest event's Seq
+	cursors    map[string]int64
 }
 
 type memGroup struct {
 	rec     Record // Members unused: members holds them
 	members map[string]struct{}
+	// sorted holds the members sorted, for MemberPage, once a page was
+	// asked for; nil once they change. Readers under the tenant's read
+	// lock may set it at once, hence the atomic.
+	sorted atomic.Pointer[[]string]
 }
 
 // View implements [Store].
@@ -83,7 +92,8 @@ func (s *MemStore) tenant(name string) *memTenant {
 	t, ok := s.tenants[name]
 	if !ok {
 		t = &memTenant{groups: map[string]*memGroup{}, byName: map[string]map[string]struct{}{},
-			byExternal: map[string]map[string]struct{}{}}
+			byExternal: map[string]map[string]struct{}{}, byMember: map[string]map[string]struct{}{},
+			cursors: map[string]int64{}}
 		s.tenants[name] = t
 	}
 	return t
@@ -197,6 +207,7 @@ func (tx *memTx) Create(g group.Group) (Record, error) {
 	mg.rec.Attributes = maps.Clone(g.Attributes)
 	for m := range g.Members.All() {
 		mg.members[m] = struct{}{}
+		tx.index(mg.rec.ID, "", m, tx.t.byMember)
 	}
 	tx.t.groups[mg.rec.ID] = mg
 	tx.index(mg.rec.ID, "", mg.rec.Name, tx.t.byName)
@@ -204,6 +215,9 @@ func (tx *memTx) Create(g group.Group) (Record, error) {
 	tx.undo = append(tx.undo, func() {
 		tx.index(mg.rec.ID, mg.rec.Name, "", tx.t.byName)
 		tx.index(mg.rec.ID, mg.rec.ExternalID, "", tx.t.byExternal)
+		for m := range mg.members {
+			tx.index(mg.rec.ID, m, "", tx.t.byMember)
+		}
 		delete(tx.t.groups, mg.rec.ID)
 	})
 	return tx.Group(mg.rec.ID, true)
@@ -237,21 +251,38 @@ func (tx *memTx) Change(id string, c Change) (Record, error) {
 	if c.Attributes != nil {
 		g.rec.Attributes = maps.Clone(c.Attributes)
 	}
+	if c.ClearMembers || len(c.Remove) > 0 || len(c.Add) > 0 {
+		sorted := g.sorted.Swap(nil)
+		tx.undo = append(tx.undo, func() { g.sorted.Store(sorted) })
+	}
 	if c.ClearMembers {
 		cleared := g.members
+		for m := range cleared {
+			tx.index(id, m, "", tx.t.byMember)
+		}
 		g.members = map[string]struct{}{}
-		tx.undo = append(tx.undo, func() { g.members = cleared })
+		tx.undo = append(tx.undo, func() {
+			for m := range g.members {
+				tx.index(id, m, "", tx.t.byMember)
+			}
+			g.members = cleared
+			for m := range cleared {
+				tx.index(id, "", m, tx.t.byMember)
+			}
+		})
 	}
 	for _, m := range c.Remove {
 		if _, ok := g.members[m]; ok {
 			delete(g.members, m)
-			tx.undo = append(tx.undo, func() { g.members[m] = struct{}{} })
+			tx.index(id, m, "", tx.t.byMember)
+			tx.undo = append(tx.undo, func() { g.members[m] = struct{}{}; tx.index(id, "", m, tx.t.byMember) })
 		}
 	}
 	for _, m := range c.Add {
 		if _, ok := g.members[m]; !ok {
 			g.members[m] = struct{}{}
-			tx.undo = append(tx.undo, func() { delete(g.members, m) })
+			tx.index(id, "", m, tx.t.byMember)
+			tx.undo = append(tx.undo, func() { delete(g.members, m); tx.index(id, m, "", tx.t.byMember) })
 		}
 	}
 	g.rec.Version++
@@ -272,12 +303,122 @@ func (tx *memTx) Delete(id string) error {
 	delete(tx.t.groups, id)
 	tx.index(id, g.rec.Name, "", tx.t.byName)
 	tx.index(id, g.rec.ExternalID, "", tx.t.byExternal)
+	for m := range g.members {
+		tx.index(id, m, "", tx.t.byMember)
+	}
 	tx.undo = append(tx.undo, func() {
 		tx.t.groups[id] = g
 		tx.index(id, "", g.rec.Name, tx.t.byName)
 		tx.index(id, "", g.rec.ExternalID, tx.t.byExternal)
+		for m := range g.members {
+			tx.index(id, "", m, tx.t.byMember)
+		}
 	})
 	return nil
+}
+
+func (tx *memTx) GroupsOf(member string) ([]string, error) {
+	return slices.Sorted(maps.Keys(tx.t.byMember[member])), nil
+}
+
+// MemberPage sorts the group's members once after they change, then
+// serves every page from that order.
+func (tx *memTx) MemberPage(id, after string, limit int) ([]string, error) {
+	g, err := tx.get(id)
+	if err != nil || limit < 1 {
+		return nil, err
+	}
+	p := g.sorted.Load()
+	if p == nil {
+		s := slices.Sorted(maps.Keys(g.members))
+		p = &s
+		g.sorted.Store(p)
+	}
+	sorted := *p
+	i, found := slices.BinarySearch(sorted, after)
+	if found {
+		i++
+	}
+	return slices.Clone(sorted[i:min(len(sorted), i+limit)]), nil
+}
+
+func (tx *memTx) Append(e FeedEvent) (FeedEvent, error) {
+	if !tx.write {
+		return FeedEvent{}, ErrReadOnlyTx
+	}
+	tx.t.seq++
+	e.Seq = tx.t.seq
+	if e.ID == "" {
+		e.ID = uuid()
+	}
+	e.At = tx.now()
+	e.Added, e.Removed = cloneOrEmpty(e.Added), cloneOrEmpty(e.Removed)
+	tx.t.events = append(tx.t.events, e)
+	tx.undo = append(tx.undo, func() {
+		tx.t.events = tx.t.events[:len(tx.t.events)-1]
+		tx.t.seq--
+	})
+	return e, nil
+}
+
+func (tx *memTx) Events(after int64, limit int) ([]FeedEvent, error) {
+	evs := tx.t.events
+	if limit < 1 || len(evs) == 0 {
+		return nil, nil
+	}
+	i := max(0, min(int64(len(evs)), after+1-evs[0].Seq))
+	out := slices.Clone(evs[i:min(int64(len(evs)), i+int64(limit))])
+	for k := range out {
+		out[k].Added, out[k].Removed = slices.Clone(out[k].Added), slices.Clone(out[k].Removed)
+	}
+	return out, nil
+}
+
+func (tx *memTx) Cursor(name string) (int64, error) { return tx.t.cursors[name], nil }
+
+func (tx *memTx) SetCursor(name string, seq int64) error {
+	if !tx.write {
+		return ErrReadOnlyTx
+	}
+	old, had := tx.t.cursors[name]
+	tx.t.cursors[name] = seq
+	tx.undo = append(tx.undo, func() {
+		if had {
+			tx.t.cursors[name] = old
+		} else {
+			delete(tx.t.cursors, name)
+		}
+	})
+	return nil
+}
+
+func (tx *memTx) PruneEvents(before time.Time) (int, error) {
+	if !tx.write {
+		return 0, ErrReadOnlyTx
+	}
+	if len(tx.t.cursors) == 0 {
+		return 0, nil
+	}
+	through := slices.Min(slices.Collect(maps.Values(tx.t.cursors)))
+	evs := tx.t.events
+	n := 0
+	for n < len(evs)-1 && evs[n].Seq <= through && evs[n].At.Before(before) {
+		n++
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	tx.t.events = slices.Clone(evs[n:])
+	tx.undo = append(tx.undo, func() { tx.t.events = evs })
+	return n, nil
+}
+
+// cloneOrEmpty returns a copy of s, empty rather than nil.
+func cloneOrEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return slices.Clone(s)
 }
 
 // index moves id from key from to key to of idx; empty keys are not indexed.
@@ -306,13 +447,17 @@ func (tx *memTx) id() string {
 		return tx.newID()
 	}
 	for {
-		var b [16]byte
-		_, _ = rand.Read(b[:])
-		b[6] = b[6]&0x0f | 0x40
-		b[8] = b[8]&0x3f | 0x80
-		id := fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-		if _, taken := tx.t.groups[id]; !taken {
+		if id := uuid(); tx.t.groups[id] == nil {
 			return id
 		}
 	}
+}
+
+// uuid returns a random UUID (version 4).
+func uuid() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -3,6 +3,7 @@ package scimx
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -34,9 +35,18 @@ type ServerOptions struct {
 	// accepted without asking.
 	Members func(ctx context.Context, tenant string, ids []string) (unknown []string, err error)
 	// OnChange, when set, is called after every committed change with what
-	// changed, so the app can react to membership changes. It runs before
-	// the answer is sent, in the request's goroutine.
+	// changed, for in-process reactions. It is best effort: it runs after
+	// the commit, before the answer is sent, in the request's goroutine,
+	// so a crash between the two loses the call, a slow OnChange delays
+	// the answer, and a panic in it is logged and recovered. An app that
+	// must not miss a change (a revoked membership) reads the change feed
+	// instead ([Tx.Events], [Consumer]), which the same transaction as the
+	// change writes (R17).
 	OnChange func(ctx context.Context, e Event)
+	// Resources are the app's other SCIM resource types, such as Users,
+	// served beside Groups behind the same authentication, tenancy,
+	// limits and request checks. The library does not provision them.
+	Resources []ResourceType
 	// Logger receives request logs, recovered panics and internal errors;
 	// nil discards them.
 	Logger *slog.Logger
@@ -84,7 +94,12 @@ type ServerOptions struct {
 // bulk, sort or password change, and the authentication scheme of
 // opts.Auth.
 //
-// It returns an error when opts.Auth is nil.
+// opts.Resources adds the app's own resource types, such as Users, each at
+// its endpoint and behind the same checks; see [ResourceType].
+//
+// It returns an error when opts.Auth is nil, or when a resource type of
+// opts.Resources lacks a name or a handler, names an unknown schema, or
+// shares an endpoint with another.
 func NewServer(store Store, opts ServerOptions) (http.Handler, error) {
 	if opts.Auth == nil {
 		return nil, errNoAuth
@@ -98,6 +113,22 @@ func NewServer(store Store, opts ServerOptions) (http.Handler, error) {
 		timeout = DefaultTimeout
 	}
 	h := newHandler(store, opts)
+	types := []scim.ResourceType{h.resourceType()}
+	endpoints := []string{"/Groups"}
+	answer := func(ctx context.Context, err error) error { return toSCIM(ctx, opts.Logger, err) }
+	for _, rt := range opts.Resources {
+		t, err := rt.elimityType(answer)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range endpoints {
+			if strings.EqualFold(e, rt.Endpoint) {
+				return nil, fmt.Errorf("scimx: two resource types serve %s", rt.Endpoint)
+			}
+		}
+		types = append(types, t)
+		endpoints = append(endpoints, rt.Endpoint)
+	}
 	sopts := []scim.ServerOption{scim.WithLogger(slogAdapter{opts.Logger})}
 	if opts.BaseURL != "" {
 		sopts = append(sopts, scim.WithBaseURL(opts.BaseURL))
@@ -108,7 +139,7 @@ func NewServer(store Store, opts ServerOptions) (http.Handler, error) {
 			SupportPatch:     true,
 			MaxResults:       maxResults,
 		},
-		ResourceTypes: []scim.ResourceType{h.resourceType()},
+		ResourceTypes: types,
 	}, sopts...)
 	if err != nil {
 		return nil, err
@@ -117,7 +148,7 @@ func NewServer(store Store, opts ServerOptions) (http.Handler, error) {
 	next = serviceProviderConfig(opts.Auth, next)
 	next = checkBody(lim, next)
 	next = LimitBody(opts.MaxBody, next)
-	next = guard(lim, bodyTimeout, timeout, next)
+	next = guard(lim, bodyTimeout, timeout, endpoints, next)
 	next = Authenticate(opts.Auth, next)
 	next = LogRequests(opts.Logger, next)
 	return Recover(opts.Logger, next), nil

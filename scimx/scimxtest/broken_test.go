@@ -314,3 +314,32 @@ func TestStoreCatchesBrokenStores(t *testing.T) {
 		})
 	}
 }
+
+func (tx autocommitTx) GroupsOf(member string) ([]string, error) {
+	return in(tx, false, func(t scimx.Tx) ([]string, error) { return t.GroupsOf(member) })
+}
+
+func (tx autocommitTx) MemberPage(id, after string, limit int) ([]string, error) {
+	return in(tx, false, func(t scimx.Tx) ([]string, error) { return t.MemberPage(id, after, limit) })
+}
+
+func (tx autocommitTx) Append(e scimx.FeedEvent) (scimx.FeedEvent, error) {
+	return in(tx, true, func(t scimx.Tx) (scimx.FeedEvent, error) { return t.Append(e) })
+}
+
+func (tx autocommitTx) Events(after int64, limit int) ([]scimx.FeedEvent, error) {
+	return in(tx, false, func(t scimx.Tx) ([]scimx.FeedEvent, error) { return t.Events(after, limit) })
+}
+
+func (tx autocommitTx) Cursor(name string) (int64, error) {
+	return in(tx, false, func(t scimx.Tx) (int64, error) { return t.Cursor(name) })
+}
+
+func (tx autocommitTx) SetCursor(name string, seq int64) error {
+	_, err := in(tx, true, func(t scimx.Tx) (struct{}, error) { return struct{}{}, t.SetCursor(name, seq) })
+	return err
+}
+
+func (tx autocommitTx) PruneEvents(before time.Time) (int, error) {
+	return in(tx, true, func(t scimx.Tx) (int, error) { return t.PruneEvents(before) })
+}

@@ -83,9 +83,47 @@ func New(db *sql.DB, d sqldialect.Dialect) *Store {
 	return &Store{db: db, dialect: d}
 }
 
-// migrations of the component "scimx", in order; version i+1 is
-// migrations[i].
-var migrations = [][]string{{
+// migrations returns the migrations of the component "scimx" in dialect
+// d, in order; version i+1 is the i-th.
+func migrations(d sqldialect.Dialect) [][]string {
+	// Member pages and the groups of a member are read in byte order; on
+	// PostgreSQL the indexes must use the "C" collation for that.
+	c := ""
+	if d == sqldialect.Postgres {
+		c = ` COLLATE "C"`
+	}
+	return [][]string{v1, {
+		// R17: the change feed, one row per event, numbered per tenant.
+		`CREATE TABLE scim_events (
+		tenant      TEXT NOT NULL,
+		seq         BIGINT NOT NULL,
+		id          TEXT NOT NULL,
+		group_id    TEXT NOT NULL,
+		name        TEXT NOT NULL,
+		old_name    TEXT NOT NULL DEFAULT '',
+		external_id TEXT NOT NULL DEFAULT '',
+		group_type  TEXT NOT NULL DEFAULT '',
+		kind        TEXT NOT NULL,
+		added       TEXT NOT NULL DEFAULT '[]',
+		removed     TEXT NOT NULL DEFAULT '[]',
+		actor       TEXT NOT NULL,
+		version     BIGINT NOT NULL,
+		at          BIGINT NOT NULL,
+		PRIMARY KEY (tenant, seq)
+	)`,
+		`CREATE TABLE scim_cursors (
+		tenant TEXT NOT NULL,
+		name   TEXT NOT NULL,
+		seq    BIGINT NOT NULL,
+		PRIMARY KEY (tenant, name)
+	)`,
+		`CREATE INDEX scim_members_member ON scim_members (tenant, member, group_id` + c + `)`,
+		`CREATE INDEX scim_members_page ON scim_members (tenant, group_id, member` + c + `)`,
+	}}
+}
+
+// v1 is the first version: groups and members.
+var v1 = []string{
 	`CREATE TABLE scim_groups (
 		tenant      TEXT NOT NULL,
 		id          TEXT NOT NULL,
@@ -107,14 +145,14 @@ var migrations = [][]string{{
 		member   TEXT NOT NULL,
 		PRIMARY KEY (tenant, group_id, member)
 	)`,
-}}
+}
 
 // Migrate brings the schema to the version this package needs, recording
 // each step in the table groupsync_migrations. It is safe to run again and
 // from several processes at once. On SQLite it refuses a connection without
 // a busy timeout (see the package doc).
 func (s *Store) Migrate(ctx context.Context) error {
-	if err := sqlschema.Migrate(ctx, s.db, s.dialect, "scimx", migrations); err != nil {
+	if err := sqlschema.Migrate(ctx, s.db, s.dialect, "scimx", migrations(s.dialect)); err != nil {
 		return fmt.Errorf("sqlstore: %w", err)
 	}
 	return nil
@@ -413,6 +451,147 @@ func (t *sqlTx) Delete(id string) error {
 	return err
 }
 
+func (t *sqlTx) GroupsOf(member string) ([]string, error) {
+	return t.strings(`SELECT group_id FROM scim_members WHERE tenant = ? AND member = ? ORDER BY `+t.order("group_id"), t.tenant, member)
+}
+
+func (t *sqlTx) MemberPage(id, after string, limit int) ([]string, error) {
+	if err := t.exists(id); err != nil || limit < 1 {
+		return nil, err
+	}
+	return t.strings(`SELECT member FROM scim_members WHERE tenant = ? AND group_id = ? AND `+t.order("member")+` > ? ORDER BY `+t.order("member")+` LIMIT ?`,
+		t.tenant, id, after, limit)
+}
+
+// strings runs a query of one text column.
+func (t *sqlTx) strings(query string, args ...any) ([]string, error) {
+	rows, err := t.tx.QueryContext(t.ctx, t.q(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// Append numbers the event in the statement that inserts it: one more
+// than the tenant's newest, read from the primary key's index. The
+// tenant's write lock, which every writing transaction holds, makes the
+// number gap-free and unique across replicas; the primary key refuses a
+// repeat all the same.
+func (t *sqlTx) Append(e scimx.FeedEvent) (scimx.FeedEvent, error) {
+	if !t.write {
+		return scimx.FeedEvent{}, scimx.ErrReadOnlyTx
+	}
+	if e.ID == "" {
+		e.ID = t.s.uuid()
+	}
+	e.Tenant = t.tenant
+	e.At = time.Unix(0, t.s.now().UnixNano()).UTC()
+	e.Added, e.Removed = orEmpty(e.Added), orEmpty(e.Removed)
+	added, err := json.Marshal(e.Added)
+	if err != nil {
+		return scimx.FeedEvent{}, err
+	}
+	removed, err := json.Marshal(e.Removed)
+	if err != nil {
+		return scimx.FeedEvent{}, err
+	}
+	err = t.tx.QueryRowContext(t.ctx, t.q(`INSERT INTO scim_events (`+eventColumns+`)
+		SELECT CAST(? AS TEXT), COALESCE(MAX(seq), 0) + 1, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
+			CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
+			CAST(? AS BIGINT), CAST(? AS BIGINT)
+		FROM scim_events WHERE tenant = ?
+		RETURNING seq`),
+		t.tenant, e.ID, e.Group, e.Name, e.OldName, e.ExternalID, e.Type, string(e.Kind), string(added), string(removed),
+		string(e.Actor), e.Version, e.At.UnixNano(), t.tenant).Scan(&e.Seq)
+	if err != nil {
+		return scimx.FeedEvent{}, err
+	}
+	return e, nil
+}
+
+const eventColumns = `tenant, seq, id, group_id, name, old_name, external_id, group_type, kind, added, removed, actor, version, at`
+
+func (t *sqlTx) Events(after int64, limit int) ([]scimx.FeedEvent, error) {
+	if limit < 1 {
+		return nil, nil
+	}
+	rows, err := t.tx.QueryContext(t.ctx, t.q(`SELECT `+eventColumns+` FROM scim_events WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?`),
+		t.tenant, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []scimx.FeedEvent
+	for rows.Next() {
+		var e scimx.FeedEvent
+		var kind, actor, added, removed string
+		var at int64
+		if err := rows.Scan(&e.Tenant, &e.Seq, &e.ID, &e.Group, &e.Name, &e.OldName, &e.ExternalID, &e.Type, &kind,
+			&added, &removed, &actor, &e.Version, &at); err != nil {
+			return nil, err
+		}
+		e.Kind, e.Actor, e.At = scimx.Kind(kind), scimx.Actor(actor), time.Unix(0, at).UTC()
+		if err := json.Unmarshal([]byte(added), &e.Added); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(removed), &e.Removed); err != nil {
+			return nil, err
+		}
+		e.Added, e.Removed = orEmpty(e.Added), orEmpty(e.Removed)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func (t *sqlTx) Cursor(name string) (int64, error) {
+	var seq int64
+	err := t.tx.QueryRowContext(t.ctx, t.q(`SELECT seq FROM scim_cursors WHERE tenant = ? AND name = ?`), t.tenant, name).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return seq, err
+}
+
+func (t *sqlTx) SetCursor(name string, seq int64) error {
+	if !t.write {
+		return scimx.ErrReadOnlyTx
+	}
+	_, err := t.tx.ExecContext(t.ctx, t.q(`INSERT INTO scim_cursors (tenant, name, seq) VALUES (?, ?, ?)
+		ON CONFLICT (tenant, name) DO UPDATE SET seq = excluded.seq`), t.tenant, name, seq)
+	return err
+}
+
+func (t *sqlTx) PruneEvents(before time.Time) (int, error) {
+	if !t.write {
+		return 0, scimx.ErrReadOnlyTx
+	}
+	res, err := t.tx.ExecContext(t.ctx, t.q(`DELETE FROM scim_events WHERE tenant = ? AND at < ?
+		AND seq < (SELECT MAX(seq) FROM scim_events WHERE tenant = ?)
+		AND seq <= COALESCE((SELECT MIN(seq) FROM scim_cursors WHERE tenant = ?), 0)`),
+		t.tenant, before.UnixNano(), t.tenant, t.tenant)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
 func cmpErr(err, otherwise error) error {
 	if err != nil {
 		return err
@@ -440,6 +619,11 @@ func (s *Store) newID() string {
 	if s.NewID != nil {
 		return s.NewID()
 	}
+	return s.uuid()
+}
+
+// uuid returns a random UUID (version 4).
+func (s *Store) uuid() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40

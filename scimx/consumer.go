@@ -1,0 +1,212 @@
+package scimx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Consumer delivers the change feed of a [Store] (R17) to the app's
+// function: every event at least once, in order per tenant, from a cursor
+// the store keeps under Name, so that a restarted Consumer resumes where
+// the last one stopped. An event whose Handle fails is retried, with
+// exponential backoff and jitter, until Handle succeeds; the tenant's
+// later events wait for it, and the other tenants go on. An event may be
+// delivered again when the process stops between Handle's success and the
+// cursor's write: Handle deduplicates by [FeedEvent.ID] or is idempotent.
+//
+// Run one Consumer of a Name at a time: two would deliver each event twice
+// and out of order. Several Consumers of different names (a webhook and a
+// search index) each get every event.
+type Consumer struct {
+	// Store holds the feed and the cursor.
+	Store Store
+	// Name names the cursor; required.
+	Name string
+	// Tenants returns the tenants whose feeds to deliver; it is called on
+	// every round, so tenants may come and go. Required.
+	Tenants func(ctx context.Context) ([]string, error)
+	// Handle is called with each event, one at a time; an error (or a
+	// panic) means "not delivered": the event is retried. Required.
+	Handle func(ctx context.Context, e FeedEvent) error
+	// Batch is how many events one read takes; zero means 100.
+	Batch int
+	// Poll is how long Run waits for new events once it has delivered
+	// every event; zero means one second. [Consumer.Wake] ends a wait.
+	Poll time.Duration
+	// MinBackoff and MaxBackoff bound the wait before a failed event is
+	// retried, doubling from MinBackoff up to MaxBackoff; zero means one
+	// second and one minute.
+	MinBackoff, MaxBackoff time.Duration
+	// Retention, when positive, deletes the events older than that which
+	// every cursor of the tenant has passed (see [Tx.PruneEvents]), at
+	// most once a minute per tenant. Zero keeps every event.
+	Retention time.Duration
+	// Logger receives failed deliveries and failed reads; nil discards
+	// them.
+	Logger *slog.Logger
+
+	wakeOnce sync.Once
+	wake     chan struct{}
+}
+
+// errConsumer is wrapped by the errors of a Consumer set up wrong.
+var errConsumer = errors.New("scimx: Consumer needs a Store, a Name, Tenants and Handle")
+
+// Wake makes a Run that waits for new events look now, for instance from
+// an OnChange callback, so that events are delivered without waiting for
+// Poll. It never blocks, and is safe to call from any goroutine at any
+// time.
+func (c *Consumer) Wake() {
+	select {
+	case c.wakeup() <- struct{}{}:
+	default:
+	}
+}
+
+func (c *Consumer) wakeup() chan struct{} {
+	c.wakeOnce.Do(func() { c.wake = make(chan struct{}, 1) })
+	return c.wake
+}
+
+// tenantState is what Run remembers of one tenant between rounds.
+type tenantState struct {
+	backoff time.Duration
+	retryAt time.Time
+	pruned  time.Time
+}
+
+// Run delivers events until ctx ends, and then returns ctx's error. A
+// failing Tenants or store read is logged and retried after Poll. It
+// returns an error at once, before delivering anything, when c lacks a
+// Store, a Name, Tenants or Handle.
+func (c *Consumer) Run(ctx context.Context) error {
+	if c.Store == nil || c.Name == "" || c.Tenants == nil || c.Handle == nil {
+		return errConsumer
+	}
+	wake := c.wakeup()
+	poll := orDefault(c.Poll, time.Second)
+	states := map[string]*tenantState{}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		wait := poll
+		tenants, err := c.Tenants(ctx)
+		if err != nil {
+			c.log(ctx, "scimx: consumer: list tenants", slog.Any("error", err))
+		}
+		for _, t := range tenants {
+			st := states[t]
+			if st == nil {
+				st = &tenantState{}
+				states[t] = st
+			}
+			now := time.Now()
+			if now.Before(st.retryAt) {
+				wait = min(wait, st.retryAt.Sub(now))
+				continue
+			}
+			more, err := c.deliver(ctx, t)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err != nil {
+				st.backoff = min(max(2*st.backoff, orDefault(c.MinBackoff, time.Second)), orDefault(c.MaxBackoff, time.Minute))
+				d := st.backoff/2 + rand.N(st.backoff/2+1) // jitter: half to all of it
+				st.retryAt = time.Now().Add(d)
+				wait = min(wait, d)
+				c.log(ctx, "scimx: consumer: delivery failed; retrying", slog.String("consumer", c.Name),
+					slog.String("tenant", t), slog.Duration("in", d), slog.Any("error", err))
+				continue
+			}
+			st.backoff = 0
+			if more {
+				wait = 0
+			}
+			if c.Retention > 0 && time.Since(st.pruned) >= time.Minute {
+				st.pruned = time.Now()
+				if err := c.prune(ctx, t); err != nil {
+					c.log(ctx, "scimx: consumer: prune", slog.String("tenant", t), slog.Any("error", err))
+				}
+			}
+		}
+		if wait <= 0 {
+			continue
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		case <-wake:
+			timer.Stop()
+		case <-timer.C:
+		}
+	}
+}
+
+// deliver hands one batch of tenant's events to Handle, recording the
+// cursor after each, and reports whether a full batch was read (more may
+// wait).
+func (c *Consumer) deliver(ctx context.Context, tenant string) (more bool, err error) {
+	batch := c.Batch
+	if batch <= 0 {
+		batch = 100
+	}
+	var evs []FeedEvent
+	err = c.Store.View(ctx, tenant, func(tx Tx) error {
+		cur, err := tx.Cursor(c.Name)
+		if err != nil {
+			return err
+		}
+		evs, err = tx.Events(cur, batch)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("read the feed: %w", err)
+	}
+	for _, e := range evs {
+		if err := c.handle(ctx, e); err != nil {
+			return false, fmt.Errorf("event %d (%s): %w", e.Seq, e.ID, err)
+		}
+		if err := c.Store.Update(ctx, tenant, func(tx Tx) error { return tx.SetCursor(c.Name, e.Seq) }); err != nil {
+			return false, fmt.Errorf("record the cursor at %d: %w", e.Seq, err)
+		}
+	}
+	return len(evs) == batch, nil
+}
+
+// handle calls Handle, turning a panic into an error.
+func (c *Consumer) handle(ctx context.Context, e FeedEvent) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("handler panicked: %v", p)
+		}
+	}()
+	return c.Handle(ctx, e)
+}
+
+func (c *Consumer) prune(ctx context.Context, tenant string) error {
+	return c.Store.Update(ctx, tenant, func(tx Tx) error {
+		_, err := tx.PruneEvents(time.Now().Add(-c.Retention))
+		return err
+	})
+}
+
+func (c *Consumer) log(ctx context.Context, msg string, attrs ...any) {
+	if c.Logger != nil {
+		c.Logger.WarnContext(ctx, msg, attrs...)
+	}
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
