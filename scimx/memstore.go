@@ -59,7 +59,7 @@ func (s *MemStore) View(ctx context.Context, tenant string, f func(Tx) error) er
 	t := s.tenant(tenant)
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return f(&memTx{t: t, now: s.now, newID: s.NewID})
+	return f(&memTx{t: t, tenant: tenant, now: s.now, newID: s.NewID})
 }
 
 // Update implements [Store].
@@ -70,7 +70,7 @@ func (s *MemStore) Update(ctx context.Context, tenant string, f func(Tx) error) 
 	t := s.tenant(tenant)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	tx := &memTx{t: t, now: s.now, newID: s.NewID, write: true}
+	tx := &memTx{t: t, tenant: tenant, now: s.now, newID: s.NewID, write: true}
 	defer func() {
 		if p := recover(); p != nil {
 			tx.rollback()
@@ -109,11 +109,12 @@ func (s *MemStore) now() time.Time {
 // memTx is a transaction on one tenant. A writing one keeps an undo log, so
 // that a failed transaction costs the size of its own changes to undo.
 type memTx struct {
-	t     *memTenant
-	now   func() time.Time
-	newID func() string
-	write bool
-	undo  []func()
+	t      *memTenant
+	tenant string
+	now    func() time.Time
+	newID  func() string
+	write  bool
+	undo   []func()
 }
 
 func (tx *memTx) rollback() {
@@ -351,7 +352,7 @@ func (tx *memTx) Append(e FeedEvent) (FeedEvent, error) {
 	if e.ID == "" {
 		e.ID = uuid()
 	}
-	e.At = tx.now()
+	e.At, e.Tenant = tx.now(), tx.tenant
 	e.Added, e.Removed = cloneOrEmpty(e.Added), cloneOrEmpty(e.Removed)
 	tx.t.events = append(tx.t.events, e)
 	tx.undo = append(tx.undo, func() {

@@ -37,6 +37,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/groupsync/groupsync/group"
 	"github.com/groupsync/groupsync/internal/conformance"
@@ -72,6 +73,14 @@ var checks = []conformance.Check[scimx.Store]{
 	{Name: "TenantsAreIsolated", Run: testTenants},
 	{Name: "ConcurrentUpdatesLoseNothing", Run: testConcurrent},
 	{Name: "LargeGroup", Run: testLargeGroup},
+	{Name: "GroupsOf", Run: testGroupsOf},
+	{Name: "MemberPage", Run: testMemberPage},
+	{Name: "Feed", Run: testFeed},
+	{Name: "FeedRollsBack", Run: testFeedRollsBack},
+	{Name: "FeedTenantsAreIsolated", Run: testFeedTenants},
+	{Name: "FeedConcurrentAppendsAreGapFree", Run: testFeedConcurrent},
+	{Name: "Cursors", Run: testCursors},
+	{Name: "PruneEvents", Run: testPrune},
 }
 
 // recorder is what a check reports to, a part of [testing.TB]. A check
@@ -283,6 +292,19 @@ func testViewIsReadOnly(t recorder, s scimx.Store) {
 	})
 	if !errors.Is(err, scimx.ErrReadOnlyTx) {
 		t.Errorf("Create in View = %v, want ErrReadOnlyTx", err)
+		return // the store is writable in View: the other writes need not be tried
+	}
+	for what, write := range map[string]func(scimx.Tx) error{
+		"Append": func(tx scimx.Tx) error {
+			_, err := tx.Append(scimx.FeedEvent{Group: "g", Name: "G", Kind: scimx.Created, Actor: scimx.BySource, Version: 1})
+			return err
+		},
+		"SetCursor":   func(tx scimx.Tx) error { return tx.SetCursor("hook", 1) },
+		"PruneEvents": func(tx scimx.Tx) error { _, err := tx.PruneEvents(time.Now()); return err },
+	} {
+		if err := s.View(t.Context(), "a", write); !errors.Is(err, scimx.ErrReadOnlyTx) {
+			t.Errorf("%s in View = %v, want ErrReadOnlyTx", what, err)
+		}
 	}
 }
 
@@ -388,5 +410,338 @@ func testLargeGroup(t recorder, s scimx.Store) {
 	got := read(t, s, "a", rec.ID)
 	if got.Members.Len() != 4991 || !got.Members.Contains("new") || got.Members.Contains(ids[0]) {
 		t.Errorf("large group has %d members", got.Members.Len())
+	}
+}
+
+func testGroupsOf(t recorder, s scimx.Store) {
+	a := create(t, s, "a", group.Group{Name: "A", Members: group.NewMembers("u1", "u2"), Origin: origin.Source})
+	b := create(t, s, "a", group.Group{Name: "B", Members: group.NewMembers("u1"), Origin: origin.Source})
+	c := create(t, s, "a", group.Group{Name: "C", Members: group.NewMembers("u3"), Origin: origin.Source})
+	create(t, s, "b", group.Group{Name: "A", Members: group.NewMembers("u1"), Origin: origin.Source})
+	groupsOf := func(member string) []string {
+		t.Helper()
+		var ids []string
+		if err := s.View(t.Context(), "a", func(tx scimx.Tx) (err error) {
+			ids, err = tx.GroupsOf(member)
+			return err
+		}); err != nil {
+			t.Fatalf("GroupsOf %s: %v", member, err)
+		}
+		return ids
+	}
+	sorted := func(ids ...string) []string { slices.Sort(ids); return ids }
+	if got, want := groupsOf("u1"), sorted(a.ID, b.ID); !slices.Equal(got, want) {
+		t.Errorf("GroupsOf u1 = %v, want %v, sorted, and none of tenant b's", got, want)
+	}
+	update(t, s, "a", func(tx scimx.Tx) error {
+		if _, err := tx.Change(a.ID, scimx.Change{Remove: []string{"u1"}, Add: []string{"u3"}}); err != nil {
+			return err
+		}
+		_, err := tx.Change(b.ID, scimx.Change{ClearMembers: true, Add: []string{"u2"}})
+		return err
+	})
+	if got := groupsOf("u1"); len(got) != 0 {
+		t.Errorf("after u1 was removed and its other group cleared, GroupsOf u1 = %v, want none", got)
+	}
+	if got, want := groupsOf("u3"), sorted(a.ID, c.ID); !slices.Equal(got, want) {
+		t.Errorf("GroupsOf u3 = %v, want %v", got, want)
+	}
+	update(t, s, "a", func(tx scimx.Tx) error { return tx.Delete(c.ID) })
+	_ = s.Update(t.Context(), "a", func(tx scimx.Tx) error {
+		if _, err := tx.Change(a.ID, scimx.Change{Add: []string{"u9"}}); err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	})
+	if got := groupsOf("u3"); !slices.Equal(got, []string{a.ID}) {
+		t.Errorf("after its group was deleted, GroupsOf u3 = %v, want [%s]", got, a.ID)
+	}
+	if got := groupsOf("u9"); len(got) != 0 {
+		t.Errorf("a rolled-back addition is indexed: GroupsOf u9 = %v", got)
+	}
+}
+
+func testMemberPage(t recorder, s scimx.Store) {
+	// Byte order: upper case before lower case, ASCII before the rest.
+	want := []string{"Bob", "alice", "bob", "u-01", "u-02", "u-03", "u-10", "zoë", "Ωmega"}
+	slices.Sort(want)
+	rec := create(t, s, "a", group.Group{Name: "Eng", Members: group.NewMembers(want...), Origin: origin.Source})
+	var got []string
+	after := ""
+	for range len(want) + 1 {
+		var page []string
+		if err := s.View(t.Context(), "a", func(tx scimx.Tx) (err error) {
+			page, err = tx.MemberPage(rec.ID, after, 2)
+			return err
+		}); err != nil {
+			t.Fatalf("MemberPage: %v", err)
+		}
+		if len(page) > 2 {
+			t.Fatalf("MemberPage with limit 2 returned %d values", len(page))
+		}
+		if len(page) == 0 {
+			break
+		}
+		got = append(got, page...)
+		after = page[len(page)-1]
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("pages of 2 = %q, want %q: byte order, each value once", got, want)
+	}
+	err := s.View(t.Context(), "a", func(tx scimx.Tx) error {
+		_, err := tx.MemberPage("nope", "", 10)
+		return err
+	})
+	if !errors.Is(err, scimx.ErrNotFound) {
+		t.Errorf("MemberPage of an unknown id = %v, want ErrNotFound", err)
+	}
+}
+
+// appendEvent appends an event for group g in a transaction of its own.
+func appendEvent(t recorder, s scimx.Store, tenant, g string) scimx.FeedEvent {
+	t.Helper()
+	var e scimx.FeedEvent
+	update(t, s, tenant, func(tx scimx.Tx) (err error) {
+		e, err = tx.Append(scimx.FeedEvent{Group: g, Name: "Name " + g, Kind: scimx.MembersChanged, Actor: scimx.BySource,
+			Added: []string{"u1"}, Version: 2})
+		return err
+	})
+	return e
+}
+
+func events(t recorder, s scimx.Store, tenant string, after int64, limit int) []scimx.FeedEvent {
+	t.Helper()
+	var evs []scimx.FeedEvent
+	if err := s.View(t.Context(), tenant, func(tx scimx.Tx) (err error) {
+		evs, err = tx.Events(after, limit)
+		return err
+	}); err != nil {
+		t.Fatalf("Events: %v", err)
+	}
+	return evs
+}
+
+func seqs(evs []scimx.FeedEvent) []int64 {
+	out := make([]int64, len(evs))
+	for i, e := range evs {
+		out[i] = e.Seq
+	}
+	return out
+}
+
+func testFeed(t recorder, s scimx.Store) {
+	before := time.Now().Add(-time.Minute)
+	in := scimx.FeedEvent{Group: "g1", Name: "Platform", OldName: "Eng", ExternalID: "00g1", Type: "Teams",
+		Kind: scimx.Renamed, Added: []string{"u1", "u2"}, Removed: []string{"u3"}, Actor: scimx.ByApp, Version: 7}
+	var first scimx.FeedEvent
+	update(t, s, "a", func(tx scimx.Tx) (err error) {
+		first, err = tx.Append(in)
+		return err
+	})
+	if first.Seq != 1 || first.ID == "" || first.At.Before(before) || first.Tenant != "a" {
+		t.Errorf("first Append = seq %d, id %q, at %v, tenant %q; want seq 1, a new id, the time and tenant a", first.Seq, first.ID, first.At, first.Tenant)
+	}
+	second := appendEvent(t, s, "a", "g2")
+	third := appendEvent(t, s, "a", "g3")
+	if second.Seq != 2 || third.Seq != 3 || second.ID == first.ID || third.ID == second.ID {
+		t.Errorf("later Appends = seq %d (%s), %d (%s); want 2 and 3 with ids of their own", second.Seq, second.ID, third.Seq, third.ID)
+	}
+	all := events(t, s, "a", 0, 100)
+	if !slices.Equal(seqs(all), []int64{1, 2, 3}) {
+		t.Fatalf("Events(0, 100) = seqs %v, want [1 2 3]", seqs(all))
+	}
+	got := all[0]
+	want := in
+	want.Seq, want.ID, want.Tenant = 1, first.ID, "a"
+	got.At, want.At = time.Time{}, time.Time{}
+	if !equalEvents(got, want) {
+		t.Errorf("read back %+v, want %+v", got, want)
+	}
+	if d := all[0].At.Sub(first.At); d < -time.Millisecond || d > time.Millisecond {
+		t.Errorf("read back at %v, appended at %v", all[0].At, first.At)
+	}
+	if all[1].Added == nil || all[1].Removed == nil || len(all[1].Removed) != 0 {
+		t.Errorf("an event without removals reads back Removed %#v, want an empty, non-nil list", all[1].Removed)
+	}
+	if got := seqs(events(t, s, "a", 1, 1)); !slices.Equal(got, []int64{2}) {
+		t.Errorf("Events(1, 1) = seqs %v, want [2]: the cursor's own event is not returned again, and the limit holds", got)
+	}
+	if got := events(t, s, "a", 3, 10); len(got) != 0 {
+		t.Errorf("Events after the newest = %v, want none", seqs(got))
+	}
+	if got := events(t, s, "a", 0, 0); len(got) != 0 {
+		t.Errorf("Events with limit 0 = %v, want none", seqs(got))
+	}
+	// An event written with the change it describes.
+	var rec scimx.Record
+	update(t, s, "a", func(tx scimx.Tx) (err error) {
+		if rec, err = tx.Create(group.Group{Name: "Sales", Origin: origin.Source}); err != nil {
+			return err
+		}
+		_, err = tx.Append(scimx.FeedEvent{Group: rec.ID, Name: rec.Name, Kind: scimx.Created, Actor: scimx.BySource, Version: 1})
+		return err
+	})
+	if evs := events(t, s, "a", 3, 10); len(evs) != 1 || evs[0].Group != rec.ID || evs[0].Seq != 4 {
+		t.Errorf("after a create with its event: %+v, want one event, seq 4, of group %s", evs, rec.ID)
+	}
+}
+
+func equalEvents(a, b scimx.FeedEvent) bool {
+	return a.Seq == b.Seq && a.ID == b.ID && a.Tenant == b.Tenant && a.Group == b.Group && a.Name == b.Name &&
+		a.OldName == b.OldName && a.ExternalID == b.ExternalID && a.Type == b.Type && a.Kind == b.Kind &&
+		a.Actor == b.Actor && a.Version == b.Version && a.At.Equal(b.At) &&
+		slices.Equal(a.Added, b.Added) && slices.Equal(a.Removed, b.Removed)
+}
+
+// testFeedRollsBack checks that an event commits and rolls back with its
+// transaction, and that a rolled-back event leaves no gap.
+func testFeedRollsBack(t recorder, s scimx.Store) {
+	appendEvent(t, s, "a", "g1")
+	boom := errors.New("boom")
+	err := s.Update(t.Context(), "a", func(tx scimx.Tx) error {
+		if _, err := tx.Append(scimx.FeedEvent{Group: "g2", Name: "G2", Kind: scimx.Created, Actor: scimx.BySource, Version: 1}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update = %v, want the function's error", err)
+	}
+	if got := seqs(events(t, s, "a", 0, 10)); !slices.Equal(got, []int64{1}) {
+		t.Errorf("after a rolled-back Append, seqs %v, want [1]", got)
+	}
+	next := appendEvent(t, s, "a", "g3")
+	if got := seqs(events(t, s, "a", 0, 10)); next.Seq != 2 || !slices.Equal(got, []int64{1, 2}) {
+		t.Errorf("the Append after a rollback got seq %d and the feed holds %v; want 2 and [1 2]: no gap", next.Seq, got)
+	}
+}
+
+func testFeedTenants(t recorder, s scimx.Store) {
+	appendEvent(t, s, "a", "g1")
+	appendEvent(t, s, "a", "g2")
+	e := appendEvent(t, s, "b", "g3")
+	if e.Seq != 1 {
+		t.Errorf("tenant b's first event has seq %d, want 1: each tenant numbers its own", e.Seq)
+	}
+	if evs := events(t, s, "b", 0, 10); len(evs) != 1 || evs[0].Group != "g3" || evs[0].Tenant != "b" {
+		t.Errorf("tenant b reads %+v, want only its own event", evs)
+	}
+	if evs := events(t, s, "a", 0, 10); len(evs) != 2 {
+		t.Errorf("tenant a reads %d events, want its 2", len(evs))
+	}
+	update(t, s, "a", func(tx scimx.Tx) error { return tx.SetCursor("hook", 2) })
+	_ = s.View(t.Context(), "b", func(tx scimx.Tx) error {
+		if seq, err := tx.Cursor("hook"); err != nil || seq != 0 {
+			t.Errorf("tenant b's cursor hook = %d, %v; want 0: tenant a's is its own", seq, err)
+		}
+		return nil
+	})
+}
+
+// testFeedConcurrent appends from concurrent transactions and checks that
+// the numbers are 1 to n, each once.
+func testFeedConcurrent(t recorder, s scimx.Store) {
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.Update(t.Context(), "a", func(tx scimx.Tx) error {
+				_, err := tx.Append(scimx.FeedEvent{Group: fmt.Sprintf("g%02d", i), Name: "G", Kind: scimx.MembersChanged, Actor: scimx.BySource, Version: 2})
+				return err
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent Append: %v", err)
+		}
+	}
+	evs := events(t, s, "a", 0, 2*n)
+	want := make([]int64, n)
+	for i := range want {
+		want[i] = int64(i + 1)
+	}
+	ids := map[string]bool{}
+	for _, e := range evs {
+		ids[e.ID] = true
+	}
+	if !slices.Equal(seqs(evs), want) || len(ids) != n {
+		t.Errorf("after %d concurrent Appends: seqs %v with %d distinct ids, want 1 to %d, each once", n, seqs(evs), len(ids), n)
+	}
+}
+
+func testCursors(t recorder, s scimx.Store) {
+	cursor := func(name string) int64 {
+		t.Helper()
+		var seq int64
+		if err := s.View(t.Context(), "a", func(tx scimx.Tx) (err error) {
+			seq, err = tx.Cursor(name)
+			return err
+		}); err != nil {
+			t.Fatalf("Cursor: %v", err)
+		}
+		return seq
+	}
+	if got := cursor("hook"); got != 0 {
+		t.Errorf("a new cursor = %d, want 0", got)
+	}
+	update(t, s, "a", func(tx scimx.Tx) error { return tx.SetCursor("hook", 5) })
+	update(t, s, "a", func(tx scimx.Tx) error { return tx.SetCursor("index", 2) })
+	update(t, s, "a", func(tx scimx.Tx) error { return tx.SetCursor("hook", 7) })
+	if h, i := cursor("hook"), cursor("index"); h != 7 || i != 2 {
+		t.Errorf("cursors hook = %d, index = %d; want 7 and 2: each name keeps its own", h, i)
+	}
+	_ = s.Update(t.Context(), "a", func(tx scimx.Tx) error {
+		if err := tx.SetCursor("hook", 9); err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	})
+	if got := cursor("hook"); got != 7 {
+		t.Errorf("after a rolled-back SetCursor, hook = %d, want 7", got)
+	}
+}
+
+func testPrune(t recorder, s scimx.Store) {
+	for i := range 5 {
+		appendEvent(t, s, "a", fmt.Sprintf("g%d", i))
+	}
+	prune := func(before time.Time) int {
+		t.Helper()
+		var n int
+		update(t, s, "a", func(tx scimx.Tx) (err error) {
+			n, err = tx.PruneEvents(before)
+			return err
+		})
+		return n
+	}
+	later := time.Now().Add(time.Hour)
+	if n := prune(later); n != 0 || len(events(t, s, "a", 0, 10)) != 5 {
+		t.Errorf("PruneEvents with no cursor deleted %d, want none: nothing has been delivered", n)
+	}
+	update(t, s, "a", func(tx scimx.Tx) error { return tx.SetCursor("hook", 3) })
+	update(t, s, "a", func(tx scimx.Tx) error { return tx.SetCursor("index", 4) })
+	if n := prune(time.Now().Add(-time.Hour)); n != 0 {
+		t.Errorf("PruneEvents before an hour ago deleted %d, want none: every event is newer", n)
+	}
+	if n := prune(later); n != 3 {
+		t.Errorf("PruneEvents deleted %d, want 3: the events every cursor has passed", n)
+	}
+	if got := seqs(events(t, s, "a", 0, 10)); !slices.Equal(got, []int64{4, 5}) {
+		t.Errorf("after pruning, seqs %v, want [4 5]", got)
+	}
+	update(t, s, "a", func(tx scimx.Tx) error { return tx.SetCursor("hook", 5) })
+	update(t, s, "a", func(tx scimx.Tx) error { return tx.SetCursor("index", 5) })
+	prune(later)
+	if got := seqs(events(t, s, "a", 0, 10)); !slices.Equal(got, []int64{5}) {
+		t.Errorf("after every event was delivered and pruned, seqs %v, want [5]: the newest stays", got)
+	}
+	if e := appendEvent(t, s, "a", "g9"); e.Seq != 6 {
+		t.Errorf("the Append after pruning got seq %d, want 6: numbers never repeat", e.Seq)
 	}
 }

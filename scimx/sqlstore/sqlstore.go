@@ -86,13 +86,17 @@ func New(db *sql.DB, d sqldialect.Dialect) *Store {
 // migrations returns the migrations of the component "scimx" in dialect
 // d, in order; version i+1 is the i-th.
 func migrations(d sqldialect.Dialect) [][]string {
-	// Member pages and the groups of a member are read in byte order; on
-	// PostgreSQL the indexes must use the "C" collation for that.
-	c := ""
+	// Member pages and the groups of a member are read in byte order. On
+	// PostgreSQL the member table's text columns take the "C" collation,
+	// so that its primary key serves both equality and that order: an
+	// index in another collation than the column's would be chosen for
+	// its (tenant, group_id) prefix and scan a whole group to find one
+	// member. SQLite compares bytes already.
+	var collate []string
 	if d == sqldialect.Postgres {
-		c = ` COLLATE "C"`
+		collate = []string{`ALTER TABLE scim_members ALTER COLUMN group_id TYPE TEXT COLLATE "C", ALTER COLUMN member TYPE TEXT COLLATE "C"`}
 	}
-	return [][]string{v1, {
+	return [][]string{v1, append(collate,
 		// R17: the change feed, one row per event, numbered per tenant.
 		`CREATE TABLE scim_events (
 		tenant      TEXT NOT NULL,
@@ -117,9 +121,9 @@ func migrations(d sqldialect.Dialect) [][]string {
 		seq    BIGINT NOT NULL,
 		PRIMARY KEY (tenant, name)
 	)`,
-		`CREATE INDEX scim_members_member ON scim_members (tenant, member, group_id` + c + `)`,
-		`CREATE INDEX scim_members_page ON scim_members (tenant, group_id, member` + c + `)`,
-	}}
+		// GroupsOf; MemberPage reads the primary key.
+		`CREATE INDEX scim_members_member ON scim_members (tenant, member, group_id)`,
+	)}
 }
 
 // v1 is the first version: groups and members.
