@@ -21,7 +21,11 @@ import (
 //
 // Run one Consumer of a Name at a time: two would deliver each event twice
 // and out of order. Several Consumers of different names (a webhook and a
-// search index) each get every event.
+// search index) each get every event. A Consumer records its cursor in
+// each tenant as it first sees the tenant, before delivering anything, so
+// that no Consumer's Retention prunes an event that another has not yet
+// passed; a cursor no Consumer runs under any more holds pruning back until
+// it is moved past the newest event ([Tx.SetCursor]).
 type Consumer struct {
 	// Store holds the feed and the cursor.
 	Store Store
@@ -75,7 +79,8 @@ func (c *Consumer) wakeup() chan struct{} {
 
 // tenantState is what Run remembers of one tenant between rounds.
 type tenantState struct {
-	backoff time.Duration
+	registered bool // the cursor is recorded in the tenant
+	backoff    time.Duration
 	retryAt time.Time
 	pruned  time.Time
 }
@@ -111,7 +116,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 				wait = min(wait, st.retryAt.Sub(now))
 				continue
 			}
-			more, err := c.deliver(ctx, t)
+			more, err := c.deliver(ctx, t, st)
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -153,10 +158,25 @@ func (c *Consumer) Run(ctx context.Context) error {
 // deliver hands one batch of tenant's events to Handle, recording the
 // cursor after each, and reports whether a full batch was read (more may
 // wait).
-func (c *Consumer) deliver(ctx context.Context, tenant string) (more bool, err error) {
+func (c *Consumer) deliver(ctx context.Context, tenant string, st *tenantState) (more bool, err error) {
 	batch := c.Batch
 	if batch <= 0 {
 		batch = 100
+	}
+	if !st.registered {
+		// Record the cursor where it stands (0 for a new one), so that
+		// pruning waits for this Consumer from now on.
+		err := c.Store.Update(ctx, tenant, func(tx Tx) error {
+			cur, err := tx.Cursor(c.Name)
+			if err != nil {
+				return err
+			}
+			return tx.SetCursor(c.Name, cur)
+		})
+		if err != nil {
+			return false, fmt.Errorf("record the cursor: %w", err)
+		}
+		st.registered = true
 	}
 	var evs []FeedEvent
 	err = c.Store.View(ctx, tenant, func(tx Tx) error {

@@ -160,6 +160,7 @@ func (d *Directory) Edit(ctx context.Context, tenant, id string, u Edit) (Record
 		rec = after
 		e := commit{Event: Event{Group: after.Group, Added: c.Add, Removed: c.Remove}, version: after.Version, changed: true}
 		e.kind, e.oldName = changeKind(cur, c)
+		e.OldName = e.oldName
 		if e.kind == MembersChanged && c.Type != nil {
 			e.kind = TypeChanged
 		}

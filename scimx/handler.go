@@ -25,9 +25,13 @@ import (
 // [ServerOptions.DefaultType] says otherwise.
 const DefaultType = "Groups"
 
-// Event describes one committed change of a group.
+// Event describes one committed change of a group, as
+// [ServerOptions.OnChange] and [Directory.OnChange] receive it, after the
+// commit and best effort. The durable record of the same change is its
+// [FeedEvent] in the tenant's change feed (R17).
 type Event struct {
-	// Tenant is the tenant of the request's credentials.
+	// Tenant is the tenant of the request's credentials (or of the
+	// Directory call).
 	Tenant string
 	// Group is the group after the change (before it, for a delete),
 	// without members.
@@ -37,6 +41,8 @@ type Event struct {
 	// Added and Removed hold the member values that joined and left,
 	// sorted.
 	Added, Removed []string
+	// OldName is the name before a rename, or "".
+	OldName string
 }
 
 // commit is what a write transaction did: the event for OnChange, the
@@ -145,6 +151,12 @@ func (h *handler) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.R
 			}
 			if c.Remove, c.Add, err = replaceMembers(tx, g.ID, members); err != nil {
 				return commit{}, err
+			}
+			if c.ExternalID == nil && len(c.Remove) == 0 && len(c.Add) == 0 {
+				// Associated already, as the POST asks (a retry, R14):
+				// nothing changes, no new version, no event.
+				e = commit{Event: Event{Group: g.Group}, version: g.Version}
+				break
 			}
 			rec, err := tx.Change(g.ID, c)
 			if err != nil {
@@ -353,6 +365,7 @@ func (h *handler) apply(tx Tx, rec Record, c Change) (commit, error) {
 	}
 	e := commit{Event: Event{Group: after.Group, Added: c.Add, Removed: c.Remove}, version: after.Version, changed: true}
 	e.kind, e.oldName = changeKind(rec, c)
+	e.OldName = e.oldName
 	return e, nil
 }
 
