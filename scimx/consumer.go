@@ -81,8 +81,8 @@ func (c *Consumer) wakeup() chan struct{} {
 type tenantState struct {
 	registered bool // the cursor is recorded in the tenant
 	backoff    time.Duration
-	retryAt time.Time
-	pruned  time.Time
+	retryAt    time.Time
+	pruned     time.Time
 }
 
 // Run delivers events until ctx ends, and then returns ctx's error. A
