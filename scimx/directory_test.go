@@ -1,0 +1,317 @@
+package scimx_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/groupsync/groupsync/group"
+	"github.com/groupsync/groupsync/internal/sqltest"
+	"github.com/groupsync/groupsync/internal/tabletest"
+	"github.com/groupsync/groupsync/origin"
+	"github.com/groupsync/groupsync/scimx"
+	"github.com/groupsync/groupsync/scimx/sqlstore"
+	"github.com/groupsync/groupsync/sqldialect"
+)
+
+// eachStore runs f on a new store of each kind: in memory, SQLite, and
+// PostgreSQL when GROUPSYNC_POSTGRES_URL names one.
+func eachStore(t *testing.T, f func(t *testing.T, store scimx.Store)) {
+	t.Run("memory", func(t *testing.T) { f(t, &scimx.MemStore{}) })
+	t.Run("SQLite", func(t *testing.T) {
+		s := sqlstore.New(sqltest.Open(t, "sqlite", sqltest.SQLiteDSN(t)), sqldialect.SQLite)
+		if err := s.Migrate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		f(t, s)
+	})
+	t.Run("PostgreSQL", func(t *testing.T) {
+		s := sqlstore.New(sqltest.Open(t, "pgx", sqltest.PostgresDSN(t)), sqldialect.Postgres)
+		if err := s.Migrate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		f(t, s)
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// R17: the app's own writes through a Directory keep the feed as SCIM
+// writes do: one event per change, actor "app", in the same sequence as the
+// source's.
+func TestR17DirectoryWritesAppendAppEvents(t *testing.T) {
+	eachStore(t, func(t *testing.T, store scimx.Store) {
+		ctx := t.Context()
+		var calls []scimx.Event
+		d := &scimx.Directory{Store: store, OnChange: func(_ context.Context, e scimx.Event) { calls = append(calls, e) }}
+		since := time.Now()
+		rec, err := d.Create(ctx, "a", group.Group{Name: "Sales", Members: group.NewMembers("u2", "u1"), Origin: origin.Source})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Origin != origin.Target || rec.Type != scimx.DefaultType || rec.Version != 1 || rec.Members.Len() != 2 {
+			t.Errorf("Create = %+v, want an app group (origin target, R7) of the default type at version 1 with its 2 members", rec)
+		}
+		id := rec.ID
+		steps := []struct {
+			name, reason string
+			edit         scimx.Edit
+			want         scimx.FeedEvent
+		}{
+			{"R17 the app renames", "an app rename is announced like a SCIM one, with the old name",
+				scimx.Edit{Name: ptr("Revenue")},
+				scimx.FeedEvent{Name: "Revenue", OldName: "Sales", Type: scimx.DefaultType, Kind: scimx.Renamed, Version: 2}},
+			{"R17 the app moves a group to another type", "a type change is its own kind; the members stay",
+				scimx.Edit{Type: ptr("Teams")},
+				scimx.FeedEvent{Name: "Revenue", Type: "Teams", Kind: scimx.TypeChanged, Version: 3}},
+			{"R17 the app edits members", "only real changes are listed: u1 is a member already, u9 is not one to remove",
+				scimx.Edit{Add: []string{"u1", "u3", "u3"}, Remove: []string{"u2", "u9"}},
+				scimx.FeedEvent{Name: "Revenue", Type: "Teams", Kind: scimx.MembersChanged, Added: []string{"u3"}, Removed: []string{"u2"}, Version: 4}},
+			{"R17 the app replaces members", "a replacement's event holds the difference from the stored members",
+				scimx.Edit{Members: &[]string{"u3", "u4"}},
+				scimx.FeedEvent{Name: "Revenue", Type: "Teams", Kind: scimx.MembersChanged, Added: []string{"u4"}, Removed: []string{"u1"}, Version: 5}},
+			{"R17 an app edit that changes nothing", "the same name, the same type, a present member: no change, no event, no new version",
+				scimx.Edit{Name: ptr("Revenue"), Type: ptr("Teams"), Add: []string{"u3"}},
+				scimx.FeedEvent{}},
+		}
+		tabletest.Check(t, steps)
+		want := []scimx.FeedEvent{{Seq: 1, Group: id, Name: "Sales", Type: scimx.DefaultType, Kind: scimx.Created,
+			Added: []string{"u1", "u2"}, Removed: []string{}, Actor: scimx.ByApp, Version: 1}}
+		for _, st := range steps {
+			after, err := d.Edit(ctx, "a", id, st.edit)
+			if err != nil {
+				t.Fatalf("%s: %v", st.name, err)
+			}
+			if st.want.Kind == "" {
+				if after.Version != 5 {
+					t.Errorf("%s: version %d, want 5 (%s)", st.name, after.Version, st.reason)
+				}
+				continue
+			}
+			e := st.want
+			e.Seq, e.Group, e.Actor = int64(len(want)+1), id, scimx.ByApp
+			e.Added, e.Removed = orEmpty(e.Added), orEmpty(e.Removed)
+			want = append(want, e)
+			if after.Version != e.Version || after.Name != e.Name || after.Type != e.Type {
+				t.Errorf("%s: Edit returned %+v, want version %d, name %q, type %q", st.name, after, e.Version, e.Name, e.Type)
+			}
+		}
+		if err := d.Delete(ctx, "a", id); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, scimx.FeedEvent{Seq: int64(len(want) + 1), Group: id, Name: "Revenue", Type: "Teams", Kind: scimx.Deleted,
+			Added: []string{}, Removed: []string{"u3", "u4"}, Actor: scimx.ByApp, Version: 6})
+		evs := feedOf(t, store, "a")
+		if d := cmp.Diff(want, evs, ignoreStamps); d != "" {
+			t.Errorf("feed (-want +got):\n%s", d)
+		}
+		checkStamps(t, evs, "a", since)
+		if len(calls) != len(want) || calls[1].OldName != "Sales" {
+			t.Errorf("OnChange was called %d times (want %d), the rename with old name %q", len(calls), len(want), calls[1].OldName)
+		}
+		if _, err := d.Group(ctx, "a", id, false); !errors.Is(err, scimx.ErrNotFound) {
+			t.Errorf("Group of the deleted group: %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// R17: the app's writes and the source's share one sequence per tenant,
+// and a SCIM POST of an app group's name associates with it (R5).
+func TestR17AppAndSourceShareOneSequence(t *testing.T) {
+	s := newServer(t, scimx.ServerOptions{})
+	d := &scimx.Directory{Store: s.Store}
+	rec, err := d.Create(t.Context(), "a", group.Group{Name: "Leadership", Members: group.NewMembers("u1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := s.do(t, "POST", "/Groups", `{`+groupSchemaJSON+`,"displayName":"Leadership","externalId":"00g1","members":[{"value":"u2"}]}`).must(t, 201)
+	if r.body["id"] != rec.ID {
+		t.Fatalf("POST of the app group's name answered id %v, want %s (R5)", r.body["id"], rec.ID)
+	}
+	if _, err := d.Edit(t.Context(), "a", rec.ID, scimx.Edit{Type: ptr("Teams")}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range feedOf(t, s.Store, "a") {
+		got = append(got, fmt.Sprintf("%d %s %s", e.Seq, e.Actor, e.Kind))
+	}
+	want := []string{"1 app created", "2 source associated", "3 app type"}
+	if !slices.Equal(got, want) {
+		t.Errorf("feed %q, want %q", got, want)
+	}
+}
+
+// R5, R17: a Directory keeps the rules that apply to the app: it refuses a
+// name another group holds (so that a push's exact-name association never
+// finds two), invalid names and values, and an unknown id; a refused write
+// changes nothing and appends no event.
+func TestR17DirectoryRefusesWhatTheRulesForbid(t *testing.T) {
+	eachStore(t, func(t *testing.T, store scimx.Store) {
+		ctx := t.Context()
+		d := &scimx.Directory{Store: store}
+		eng, err := d.Create(ctx, "a", group.Group{Name: "Eng", Members: group.NewMembers("u1")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Create(ctx, "a", group.Group{Name: "Ops"}); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			name, reason string
+			write        func() error
+			want         error
+		}{
+			{"R5 Create of a taken name", "two groups of one name make every later push of that name ambiguous (409)",
+				func() error {
+					_, err := d.Create(ctx, "a", group.Group{Name: "Eng"})
+					return err
+				}, scimx.ErrConflict},
+			{"R5 rename to a taken name", "as a SCIM rename to a taken name is 409",
+				func() error {
+					_, err := d.Edit(ctx, "a", eng.ID, scimx.Edit{Name: ptr("Ops"), Add: []string{"u2"}})
+					return err
+				}, scimx.ErrConflict},
+			{"R17 empty name", "a group needs a name",
+				func() error {
+					_, err := d.Create(ctx, "a", group.Group{Name: ""})
+					return err
+				}, group.ErrInvalid},
+			{"R17 control character in a name", "names are compared byte for byte and shown to people: no control characters",
+				func() error {
+					_, err := d.Edit(ctx, "a", eng.ID, scimx.Edit{Name: ptr("E\x00ng")})
+					return err
+				}, group.ErrInvalid},
+			{"R17 empty member value", "a member is a user or group id, never empty",
+				func() error {
+					_, err := d.Edit(ctx, "a", eng.ID, scimx.Edit{Add: []string{"u2", ""}})
+					return err
+				}, scimx.ErrInvalidValue},
+			{"R17 members replaced and edited at once", "a replacement and deltas in one edit have no single meaning",
+				func() error {
+					_, err := d.Edit(ctx, "a", eng.ID, scimx.Edit{Members: &[]string{"u2"}, Add: []string{"u3"}})
+					return err
+				}, scimx.ErrInvalidValue},
+			{"R17 type with invalid UTF-8", "every store must hold what it is given unchanged",
+				func() error {
+					_, err := d.Edit(ctx, "a", eng.ID, scimx.Edit{Type: ptr("T\xff")})
+					return err
+				}, scimx.ErrInvalidValue},
+			{"R17 edit of an unknown id", "an id the tenant does not have is not found",
+				func() error {
+					_, err := d.Edit(ctx, "a", "nope", scimx.Edit{Add: []string{"u2"}})
+					return err
+				}, scimx.ErrNotFound},
+			{"R16 edit of another tenant's group", "tenant b cannot see or change tenant a's groups",
+				func() error {
+					_, err := d.Edit(ctx, "b", eng.ID, scimx.Edit{Add: []string{"u2"}})
+					return err
+				}, scimx.ErrNotFound},
+			{"R17 delete of an unknown id", "an id the tenant does not have is not found",
+				func() error { return d.Delete(ctx, "a", "nope") }, scimx.ErrNotFound},
+		}
+		tabletest.Check(t, tests)
+		for _, tt := range tests {
+			before := feedOf(t, store, "a")
+			if err := tt.write(); !errors.Is(err, tt.want) {
+				t.Errorf("%s: %v, want %v (%s)", tt.name, err, tt.want, tt.reason)
+			}
+			if after := feedOf(t, store, "a"); len(after) != len(before) {
+				t.Errorf("%s: the refused write appended %d events", tt.name, len(after)-len(before))
+			}
+		}
+		got, err := d.Group(ctx, "a", eng.ID, true)
+		if err != nil || got.Name != "Eng" || got.Version != 1 || !slices.Equal(got.Members.Slice(), []string{"u1"}) {
+			t.Errorf("after the refused writes Eng is %+v, %v; want it unchanged", got, err)
+		}
+		dup := &scimx.Directory{Store: store, AllowDuplicateNames: true}
+		if _, err := dup.Create(ctx, "a", group.Group{Name: "Eng"}); err != nil {
+			t.Errorf("Create of a taken name with AllowDuplicateNames: %v", err)
+		}
+	})
+}
+
+// What an app queries through a Directory: the groups of a user and a
+// group's members in pages, both from indexes, and the feed in pages.
+func TestDirectoryQueries(t *testing.T) {
+	eachStore(t, func(t *testing.T, store scimx.Store) {
+		ctx := t.Context()
+		d := &scimx.Directory{Store: store}
+		var members []string
+		for i := range 25 {
+			members = append(members, fmt.Sprintf("u%02d", i))
+		}
+		all, err := d.Create(ctx, "a", group.Group{Name: "Everyone", Members: group.NewMembers(members...)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng, err := d.Create(ctx, "a", group.Group{Name: "Eng", Members: group.NewMembers("u01", "u02")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Create(ctx, "b", group.Group{Name: "Eng", Members: group.NewMembers("u01")}); err != nil {
+			t.Fatal(err)
+		}
+		of, err := d.GroupsOf(ctx, "a", "u01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, r := range of {
+			names = append(names, r.Name)
+		}
+		wantIDs := []string{all.ID, eng.ID}
+		slices.Sort(wantIDs)
+		if len(of) != 2 || of[0].ID != wantIDs[0] || of[1].ID != wantIDs[1] {
+			t.Errorf("GroupsOf u01 = %v, want tenant a's two groups, sorted by id", names)
+		}
+		if of, _ := d.GroupsOf(ctx, "a", "nobody"); len(of) != 0 {
+			t.Errorf("GroupsOf a non-member = %v, want none", of)
+		}
+		var got []string
+		after, pages := "", 0
+		for {
+			page, next, err := d.Members(ctx, "a", all.ID, after, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, pages = append(got, page...), pages+1
+			if next == "" {
+				break
+			}
+			after = next
+		}
+		if !slices.Equal(got, members) || pages != 3 {
+			t.Errorf("%d pages of 10 gave %v, want 3 pages of every member in order", pages, got)
+		}
+		for _, limit := range []int{0, -1, 10001} {
+			if _, _, err := d.Members(ctx, "a", all.ID, "", limit); !errors.Is(err, scimx.ErrInvalidValue) {
+				t.Errorf("Members with limit %d: %v, want ErrInvalidValue", limit, err)
+			}
+		}
+		if _, _, err := d.Members(ctx, "b", all.ID, "", 10); !errors.Is(err, scimx.ErrNotFound) {
+			t.Errorf("R16: tenant b's Members of tenant a's group: %v, want ErrNotFound", err)
+		}
+		evs, err := d.Events(ctx, "a", 1, 10)
+		if err != nil || len(evs) != 1 || evs[0].Seq != 2 || evs[0].Group != eng.ID {
+			t.Errorf("Events after 1 = %+v, %v; want the second create", evs, err)
+		}
+		if _, err := d.Events(ctx, "a", -1, 10); !errors.Is(err, scimx.ErrInvalidValue) {
+			t.Errorf("Events after -1: %v, want ErrInvalidValue", err)
+		}
+		if _, err := d.Events(ctx, "a", 0, 0); !errors.Is(err, scimx.ErrInvalidValue) {
+			t.Errorf("Events with limit 0: %v, want ErrInvalidValue", err)
+		}
+	})
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
