@@ -1,11 +1,14 @@
-// Package app is the demo app the examples share: a SCIM 2.0 Groups service
-// built with scimx, plus a small JSON admin API under /admin that stands in
-// for the app's own UI (where groups are created by hand, moved to another
-// type, or edited).
+// Package app is the demo app the examples share: a SCIM 2.0 service built
+// with scimx, serving Groups and a minimal durable Users resource (so that
+// a real Okta or Entra ID tenant can connect to it), plus a small JSON
+// admin API under /admin that stands in for the app's own UI (where groups
+// are created by hand, moved to another type, or edited) and exposes the
+// change feed of R17 (/admin/events). [Webhook] delivers that feed to a URL.
 package app
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +33,19 @@ type Config struct {
 	Store scimx.Store
 	// BaseURL, when set, makes SCIM locations absolute; it ends in /scim/v2.
 	BaseURL string
+	// Users holds the users of /scim/v2/Users; nil means new in-memory
+	// ones.
+	Users Users
+	// StrictMembers makes the member resolver refuse, with a SCIM 400
+	// naming them, member values that are neither users nor groups of the
+	// tenant; the request then changes nothing. Without it any member
+	// value is accepted, so that curl and clients that push members
+	// without provisioning users keep working.
+	StrictMembers bool
+	// OnChange, when set, is called after every committed change of a
+	// group, by SCIM or by the admin API: best effort (see
+	// scimx.ServerOptions.OnChange), for instance to wake a [Webhook].
+	OnChange func(ctx context.Context, e scimx.Event)
 	// Logger receives request logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -46,13 +62,26 @@ func New(cfg Config) (http.Handler, error) {
 	if store == nil {
 		store = &scimx.MemStore{}
 	}
+	users := cfg.Users
+	if users == nil {
+		users = NewMemUsers()
+	}
 	auth := scimx.BearerTokens(cfg.Tokens)
-	scim, err := scimx.NewServer(store, scimx.ServerOptions{Auth: auth, BaseURL: cfg.BaseURL, Logger: cfg.Logger})
+	opts := scimx.ServerOptions{Auth: auth, BaseURL: cfg.BaseURL, Logger: cfg.Logger, OnChange: cfg.OnChange,
+		Resources: []scimx.ResourceType{usersType(users)}}
+	if cfg.StrictMembers {
+		opts.Members = users.Unknown
+	}
+	scim, err := scimx.NewServer(store, opts)
 	if err != nil {
 		return nil, err
 	}
-	a := &admin{store: store}
+	scim = entraBooleans(auth, scim)
+	// The admin API stands in for the app's UI, which may give two groups
+	// one name (SPEC.md, "Names on the target").
+	a := &admin{store: store, dir: &scimx.Directory{Store: store, AllowDuplicateNames: true, OnChange: cfg.OnChange, Logger: cfg.Logger}}
 	api := http.NewServeMux()
+	api.HandleFunc("GET /admin/events", a.events)
 	api.HandleFunc("GET /admin/groups", a.list)
 	api.HandleFunc("GET /admin/groups/{id}", a.get)
 	api.HandleFunc("POST /admin/groups", a.create)
@@ -133,6 +162,7 @@ type edit struct {
 
 type admin struct {
 	store scimx.Store
+	dir   *scimx.Directory
 }
 
 func (a *admin) list(w http.ResponseWriter, r *http.Request) {
@@ -172,63 +202,42 @@ func (a *admin) create(w http.ResponseWriter, r *http.Request) {
 	}
 	var g Group
 	if err == nil {
-		err = a.store.Update(r.Context(), tenant, func(tx scimx.Tx) error {
-			ng := group.Group{Name: *e.DisplayName, Origin: origin.Target, Type: scimx.DefaultType}
-			if e.Type != nil {
-				ng.Type = *e.Type
-			}
-			if e.Members != nil {
-				ng.Members = group.NewMembers(*e.Members...)
-			}
-			if err := ng.Validate(); err != nil {
-				return err
-			}
-			rec, err := tx.Create(ng)
-			g = view(rec)
-			return err
-		})
+		ng := group.Group{Name: *e.DisplayName, Origin: origin.Target}
+		if e.Type != nil {
+			ng.Type = *e.Type
+		}
+		if e.Members != nil {
+			ng.Members = group.NewMembers(*e.Members...)
+		}
+		var rec scimx.Record
+		rec, err = a.dir.Create(r.Context(), tenant, ng)
+		g = view(rec)
 	}
 	reply(w, http.StatusCreated, g, err)
 }
 
-// patch edits a group by hand, as the app's UI does: no origin rule applies.
+// patch edits a group by hand, as the app's UI does: no origin rule
+// applies. The edit is one transaction of the Directory, which writes its
+// event (actor app); the answer reads the group after it.
 func (a *admin) patch(w http.ResponseWriter, r *http.Request) {
 	tenant, _ := scimx.TenantFrom(r.Context())
 	id := r.PathValue("id")
 	e, err := decode(r)
 	var g Group
 	if err == nil {
-		err = a.store.Update(r.Context(), tenant, func(tx scimx.Tx) error {
-			cur, err := tx.Group(id, true)
-			if err != nil {
-				return err
-			}
-			c := scimx.Change{Name: e.DisplayName, Type: e.Type}
-			if e.DisplayName != nil {
-				if err := group.ValidateName(*e.DisplayName); err != nil {
-					return err
-				}
-			}
-			if e.Members != nil {
-				c.Add, c.Remove = cur.Members.Diff(group.NewMembers(*e.Members...))
-			}
-			if _, err := tx.Change(id, c); err != nil {
-				return err
-			}
-			rec, err := tx.Group(id, true)
-			g = view(rec)
-			return err
-		})
+		_, err = a.dir.Edit(r.Context(), tenant, id, scimx.Edit{Name: e.DisplayName, Type: e.Type, Members: e.Members})
+	}
+	if err == nil {
+		var rec scimx.Record
+		rec, err = a.dir.Group(r.Context(), tenant, id, true)
+		g = view(rec)
 	}
 	reply(w, http.StatusOK, g, err)
 }
 
 func (a *admin) delete(w http.ResponseWriter, r *http.Request) {
 	tenant, _ := scimx.TenantFrom(r.Context())
-	err := a.store.Update(r.Context(), tenant, func(tx scimx.Tx) error {
-		return tx.Delete(r.PathValue("id"))
-	})
-	reply(w, http.StatusNoContent, nil, err)
+	reply(w, http.StatusNoContent, nil, a.dir.Delete(r.Context(), tenant, r.PathValue("id")))
 }
 
 // decode reads the body of POST and PATCH: strict JSON ([scimx.CheckJSON]:
@@ -261,8 +270,10 @@ func reply(w http.ResponseWriter, status int, v any, err error) {
 		switch {
 		case errors.Is(err, scimx.ErrNotFound):
 			writeError(w, http.StatusNotFound, errors.New("no group has that id")) // never echo the id
-		case errors.Is(err, group.ErrInvalid), errors.Is(err, errBadRequest):
+		case errors.Is(err, group.ErrInvalid), errors.Is(err, scimx.ErrInvalidValue), errors.Is(err, errBadRequest):
 			writeError(w, http.StatusBadRequest, err)
+		case errors.Is(err, scimx.ErrConflict):
+			writeError(w, http.StatusConflict, err)
 		default:
 			writeError(w, http.StatusInternalServerError, errors.New("internal error"))
 		}

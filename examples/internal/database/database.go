@@ -46,6 +46,20 @@ const (
 // writers wait for each other; open then makes the store over the
 // database (and migrates it), and closing the store closes the database.
 func Open[S any](ctx context.Context, spec string, memory func() S, open func(context.Context, *sql.DB, sqldialect.Dialect) (S, error)) (store S, close func() error, err error) {
+	return OpenPool(ctx, spec, Pool{SQLite: SQLiteConns, Postgres: PostgresConns}, memory, open)
+}
+
+// Pool is the size of one connection pool: its connections to a SQLite
+// file and to PostgreSQL. A process that opens several pools on one
+// database splits [SQLiteConns] and [PostgresConns] between them, so
+// that the whole process stays within them.
+type Pool struct {
+	// SQLite and Postgres are the connections of the pool, at least 1.
+	SQLite, Postgres int
+}
+
+// OpenPool is [Open] with a pool of the size p names.
+func OpenPool[S any](ctx context.Context, spec string, p Pool, memory func() S, open func(context.Context, *sql.DB, sqldialect.Dialect) (S, error)) (store S, close func() error, err error) {
 	if spec == "memory" {
 		return memory(), func() error { return nil }, nil
 	}
@@ -57,9 +71,9 @@ func Open[S any](ctx context.Context, spec string, memory func() S, open func(co
 	if err != nil {
 		return store, nil, err
 	}
-	conns := SQLiteConns
+	conns := max(p.SQLite, 1)
 	if d == sqldialect.Postgres {
-		conns = PostgresConns
+		conns = max(p.Postgres, 1)
 		db.SetConnMaxLifetime(lifetime)
 	}
 	db.SetMaxOpenConns(conns)

@@ -1,0 +1,235 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/groupsync/groupsync/scimx"
+)
+
+// Event is one event of a tenant's change feed (R17), as GET /admin/events
+// lists it and a [Webhook] posts it:
+//
+//	{"seq":1,"id":"…","group":"…","name":"…","kind":"created","added":["…"],"removed":[],"actor":"source","version":1,"at":"…"}
+//
+// kind is one of created, associated, renamed, members, externalId, type
+// and deleted (scimx.Kind); actor is source (a SCIM request) or app (the
+// admin API). oldName is there on a rename, externalId when the group has
+// one, and tenant only in a webhook's body, which may carry any tenant's
+// events.
+type Event struct {
+	// Seq numbers the tenant's events 1, 2, 3, … with no gap or repeat.
+	Seq int64 `json:"seq"`
+	// ID is the event's unique id: a receiver that gets an event twice can
+	// tell.
+	ID string `json:"id"`
+	// Tenant is the tenant whose feed holds the event, in a webhook's body.
+	Tenant string `json:"tenant,omitempty"`
+	// Group and Name are the group's id and name after the change (before
+	// it, for a delete); OldName is the name before a rename.
+	Group   string `json:"group"`
+	Name    string `json:"name"`
+	OldName string `json:"oldName,omitempty"`
+	// ExternalID is the group's externalId after the change, or "".
+	ExternalID string `json:"externalId,omitempty"`
+	// Kind says what the change did.
+	Kind string `json:"kind"`
+	// Added and Removed hold the member values that joined and left.
+	Added   []string `json:"added"`
+	Removed []string `json:"removed"`
+	// Actor is "source" or "app".
+	Actor string `json:"actor"`
+	// Version is the group's version after the change.
+	Version int64 `json:"version"`
+	// At is when the change committed.
+	At time.Time `json:"at"`
+}
+
+// eventOf is the Event of a feed event.
+func eventOf(e scimx.FeedEvent) Event {
+	orEmpty := func(s []string) []string {
+		if s == nil {
+			return []string{}
+		}
+		return s
+	}
+	return Event{Seq: e.Seq, ID: e.ID, Group: e.Group, Name: e.Name, OldName: e.OldName, ExternalID: e.ExternalID,
+		Kind: string(e.Kind), Added: orEmpty(e.Added), Removed: orEmpty(e.Removed), Actor: string(e.Actor),
+		Version: e.Version, At: e.At.UTC()}
+}
+
+// Events is the answer of GET /admin/events: a page of the feed and the
+// cursor of the next.
+type Events struct {
+	// Events are the events after the request's after, in order.
+	Events []Event `json:"events"`
+	// Next is the after of the next request: the last Seq returned, or
+	// the request's after when there is none.
+	Next int64 `json:"next"`
+}
+
+// The page sizes of GET /admin/events.
+const (
+	defaultEventLimit = 100
+	maxEventLimit     = 1000
+)
+
+// events serves GET /admin/events?after=SEQ&limit=N: the tenant's events
+// after SEQ (default 0, the start), at most N (1 to 1,000, default 100).
+func (a *admin) events(w http.ResponseWriter, r *http.Request) {
+	tenant, _ := scimx.TenantFrom(r.Context())
+	q := r.URL.Query()
+	after, limit := int64(0), defaultEventLimit
+	var err error
+	if v := q.Get("after"); v != "" || q.Has("after") {
+		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
+			err = fmt.Errorf("%w: after must be a sequence number, 0 or more", errBadRequest)
+		}
+	}
+	if v := q.Get("limit"); err == nil && (v != "" || q.Has("limit")) {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > maxEventLimit {
+			err = fmt.Errorf("%w: limit must be a number from 1 to %d", errBadRequest, maxEventLimit)
+		}
+	}
+	for k := range q {
+		if err == nil && k != "after" && k != "limit" {
+			err = fmt.Errorf("%w: unknown parameter %s; /admin/events takes after and limit", errBadRequest, shortQuote(k))
+		}
+	}
+	if err != nil {
+		reply(w, 0, nil, err)
+		return
+	}
+	evs, err := a.dir.Events(r.Context(), tenant, after, limit)
+	out := Events{Events: make([]Event, 0, len(evs)), Next: after}
+	for _, e := range evs {
+		out.Events = append(out.Events, eventOf(e))
+		out.Next = e.Seq
+	}
+	reply(w, http.StatusOK, out, err)
+}
+
+// Webhook delivers the change feed of every tenant to a URL, as a JSON
+// POST of each [Event] (with its tenant), through a scimx.Consumer: every
+// event at least once, in order per tenant, retried with backoff until the
+// receiver answers 2xx, from a cursor kept in the groups' store under the
+// name "webhook", so that a restarted process resumes where the last one
+// stopped. The receiver deduplicates by the event's id.
+type Webhook struct {
+	// URL receives the POSTs; an absolute http or https URL.
+	URL string
+	// Store holds the feed and the cursor.
+	Store scimx.Store
+	// Tenants are the tenants whose events to deliver.
+	Tenants []string
+	// Client sends the POSTs; nil means one that gives each 10 seconds.
+	Client *http.Client
+	// MaxBackoff bounds the wait between retries of a failed delivery;
+	// zero means a minute.
+	MaxBackoff time.Duration
+	// Logger receives failed deliveries; nil discards them.
+	Logger *slog.Logger
+
+	once     sync.Once
+	err      error
+	consumer *scimx.Consumer
+}
+
+// errWebhook is wrapped by the error of a Webhook set up wrong.
+var errWebhook = errors.New("webhook")
+
+// check validates w and makes its consumer, once: the fields are read
+// by the first call of Check, Run or Wake.
+func (w *Webhook) check() error {
+	w.once.Do(func() { w.err = w.setUp() })
+	return w.err
+}
+
+func (w *Webhook) setUp() error {
+	u, err := url.Parse(w.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%w: %q is not an absolute http or https URL", errWebhook, w.URL)
+	}
+	if w.Store == nil || len(w.Tenants) == 0 {
+		return fmt.Errorf("%w: needs a store and tenants", errWebhook)
+	}
+	client := w.Client
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	tenants := slices.Clone(w.Tenants)
+	slices.Sort(tenants)
+	tenants = slices.Compact(tenants)
+	w.consumer = &scimx.Consumer{
+		Store:      w.Store,
+		Name:       "webhook",
+		Tenants:    func(context.Context) ([]string, error) { return tenants, nil },
+		Handle:     func(ctx context.Context, e scimx.FeedEvent) error { return w.post(ctx, client, e) },
+		MaxBackoff: w.MaxBackoff,
+		Logger:     w.Logger,
+	}
+	if w.MaxBackoff > 0 && w.MaxBackoff < time.Second {
+		w.consumer.MinBackoff = w.MaxBackoff // else the default, a second
+	}
+	return nil
+}
+
+// post delivers one event.
+func (w *Webhook) post(ctx context.Context, client *http.Client, fe scimx.FeedEvent) error {
+	e := eventOf(fe)
+	e.Tenant = fe.Tenant
+	body, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "groupsync-example-webhook")
+	res, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10)) // reuse the connection
+	res.Body.Close()
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		return fmt.Errorf("the webhook answered %d", res.StatusCode)
+	}
+	return nil
+}
+
+// Run delivers events until ctx ends, then returns ctx's error. It
+// returns the error of [Webhook.Check] at once when w is set up wrong.
+func (w *Webhook) Run(ctx context.Context) error {
+	if err := w.check(); err != nil {
+		return err
+	}
+	return w.consumer.Run(ctx)
+}
+
+// Wake makes a running Run look for new events now, for instance from
+// [Config.OnChange]; it never blocks.
+func (w *Webhook) Wake() {
+	if w.check() == nil {
+		w.consumer.Wake()
+	}
+}
+
+// Check reports whether w is set up right: it returns an error for a URL
+// that is not an absolute http or https URL, or for no store or no
+// tenants. The fields are read once, by the first call of Check, Run or
+// Wake; later changes to them have no effect.
+func (w *Webhook) Check() error { return w.check() }

@@ -1,0 +1,432 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/groupsync/groupsync/scimx"
+)
+
+// usersType is the SCIM resource type of the app's users, served by
+// scimx.NewServer behind the checks and the tenancy of Groups (R18, R16).
+func usersType(users Users) scimx.ResourceType {
+	return scimx.ResourceType{
+		Name:       "User",
+		Endpoint:   "/Users",
+		Schema:     scimx.UserSchema,
+		Extensions: []string{scimx.EnterpriseUserSchema},
+		Handler:    &userHandler{users: users},
+	}
+}
+
+// userHandler serves /Users over a Users store.
+type userHandler struct{ users Users }
+
+var _ scimx.ResourceHandler = (*userHandler)(nil)
+
+func (h *userHandler) Create(ctx context.Context, tenant string, attrs map[string]any) (scimx.Resource, error) {
+	u, err := userFrom(attrs)
+	if err != nil {
+		return scimx.Resource{}, err
+	}
+	u, err = h.users.Create(ctx, tenant, u)
+	return userResource(u), err
+}
+
+func (h *userHandler) Get(ctx context.Context, tenant, id string) (scimx.Resource, error) {
+	u, err := h.users.Get(ctx, tenant, id)
+	return userResource(u), err
+}
+
+func (h *userHandler) List(ctx context.Context, tenant string, q scimx.ListQuery) (scimx.ResourcePage, error) {
+	var f UserFilter
+	for _, eq := range q.Filter {
+		s, ok := eq.Value.(string)
+		if !ok {
+			return scimx.ResourcePage{}, fmt.Errorf("%w: %s eq takes a string", scimx.ErrInvalidFilter, eq.Attr)
+		}
+		var field **string
+		switch eq.Attr {
+		case "id":
+			field = &f.ID
+		case "userName":
+			field = &f.UserName
+		case "externalId":
+			field = &f.ExternalID
+		default:
+			return scimx.ResourcePage{}, fmt.Errorf("%w: /Users filters only by userName, externalId and id", scimx.ErrInvalidFilter)
+		}
+		if *field != nil && !sameFilterValue(eq.Attr, **field, s) {
+			return scimx.ResourcePage{Resources: []scimx.Resource{}}, nil // two different values: no user has both
+		}
+		*field = &s
+	}
+	total, users, err := h.users.List(ctx, tenant, f, q.StartIndex, q.Count)
+	if err != nil {
+		return scimx.ResourcePage{}, err
+	}
+	page := scimx.ResourcePage{Total: total, Resources: make([]scimx.Resource, 0, len(users))}
+	for _, u := range users {
+		page.Resources = append(page.Resources, userResource(u))
+	}
+	return page, nil
+}
+
+// sameFilterValue reports whether two values of attr in one filter's
+// conjunction can match the same user.
+func sameFilterValue(attr, a, b string) bool {
+	if attr == "userName" {
+		return userNameKey(a) == userNameKey(b)
+	}
+	return a == b
+}
+
+func (h *userHandler) Replace(ctx context.Context, tenant, id string, attrs map[string]any) (scimx.Resource, error) {
+	next, err := userFrom(attrs)
+	if err != nil {
+		return scimx.Resource{}, err
+	}
+	u, err := h.users.Update(ctx, tenant, id, func(u *User) error {
+		*u = next
+		return nil
+	})
+	return userResource(u), err
+}
+
+func (h *userHandler) Patch(ctx context.Context, tenant, id string, ops []scimx.PatchOp) (scimx.Resource, error) {
+	u, err := h.users.Update(ctx, tenant, id, func(u *User) error {
+		for i, op := range ops {
+			if err := applyUserOp(u, op); err != nil {
+				return fmt.Errorf("operation %d: %w", i+1, err)
+			}
+		}
+		return nil
+	})
+	return userResource(u), err
+}
+
+func (h *userHandler) Delete(ctx context.Context, tenant, id string) error {
+	return h.users.Delete(ctx, tenant, id)
+}
+
+// userResource is the SCIM resource of u.
+func userResource(u User) scimx.Resource {
+	attrs := map[string]any{"userName": u.UserName, "active": u.Active}
+	if u.DisplayName != "" {
+		attrs["displayName"] = u.DisplayName
+	}
+	if name := nameAttrs(u.Name); len(name) > 0 {
+		attrs["name"] = name
+	}
+	if len(u.Emails) > 0 {
+		emails := make([]any, 0, len(u.Emails))
+		for _, e := range u.Emails {
+			m := map[string]any{}
+			for k, v := range map[string]string{"value": e.Value, "type": e.Type, "display": e.Display} {
+				if v != "" {
+					m[k] = v
+				}
+			}
+			if e.Primary {
+				m["primary"] = true
+			}
+			emails = append(emails, m)
+		}
+		attrs["emails"] = emails
+	}
+	return scimx.Resource{ID: u.ID, ExternalID: u.ExternalID, Attributes: attrs, Version: u.Version, Created: u.Created, Modified: u.Modified}
+}
+
+func nameAttrs(n Name) map[string]any {
+	m := map[string]any{}
+	for k, v := range map[string]string{
+		"formatted": n.Formatted, "familyName": n.FamilyName, "givenName": n.GivenName,
+		"middleName": n.MiddleName, "honorificPrefix": n.HonorificPrefix, "honorificSuffix": n.HonorificSuffix,
+	} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// userFrom reads the user of a POST or PUT, whose attributes the SCIM
+// library checked against the User schema and spelt as it does. An
+// absent active means true: a user is provisioned active unless the
+// client says otherwise. Attributes this app does not keep are dropped.
+func userFrom(attrs map[string]any) (User, error) {
+	u := User{Active: true}
+	for k, v := range attrs {
+		if err := setUserAttr(&u, k, v); err != nil {
+			return User{}, err
+		}
+	}
+	return u, nil
+}
+
+// setUserAttr sets the attribute name (any letter case) of u to v, as an
+// add or a replace does; an attribute the app does not keep is ignored.
+func setUserAttr(u *User, name string, v any) error {
+	var err error
+	switch {
+	case strings.EqualFold(name, "userName"):
+		u.UserName, err = stringValue(name, v)
+	case strings.EqualFold(name, "externalId"):
+		u.ExternalID, err = stringValue(name, v)
+	case strings.EqualFold(name, "displayName"):
+		u.DisplayName, err = stringValue(name, v)
+	case strings.EqualFold(name, "active"):
+		u.Active, err = boolValue(name, v)
+	case strings.EqualFold(name, "name"):
+		m, ok := v.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%w: name takes an object", scimx.ErrInvalidValue)
+		}
+		var n Name
+		for k, sv := range m {
+			if err := setNamePart(&n, k, sv); err != nil {
+				return err
+			}
+		}
+		u.Name = n
+	case strings.EqualFold(name, "emails"):
+		u.Emails, err = emailsValue(v)
+	default:
+		if sub, ok := cutFold(name, "name."); ok {
+			return setNamePart(&u.Name, sub, v)
+		}
+	}
+	return err
+}
+
+// setNamePart sets one sub-attribute of a name; an unknown one is
+// ignored.
+func setNamePart(n *Name, sub string, v any) error {
+	parts := map[string]*string{
+		"formatted": &n.Formatted, "familyname": &n.FamilyName, "givenname": &n.GivenName,
+		"middlename": &n.MiddleName, "honorificprefix": &n.HonorificPrefix, "honorificsuffix": &n.HonorificSuffix,
+	}
+	p := parts[strings.ToLower(sub)]
+	if p == nil {
+		return nil
+	}
+	s, err := stringValue("name."+sub, v)
+	*p = s
+	return err
+}
+
+// cutFold cuts prefix from s, in any letter case.
+func cutFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return "", false
+}
+
+func stringValue(name string, v any) (string, error) {
+	switch v := v.(type) {
+	case string:
+		return v, nil
+	case nil:
+		return "", nil
+	}
+	return "", fmt.Errorf("%w: %s takes a string", scimx.ErrInvalidValue, name)
+}
+
+// boolValue reads a boolean, or the strings "True" and "False" in any
+// letter case, which Entra ID sends.
+func boolValue(name string, v any) (bool, error) {
+	switch v := v.(type) {
+	case bool:
+		return v, nil
+	case string:
+		switch {
+		case strings.EqualFold(v, "true"):
+			return true, nil
+		case strings.EqualFold(v, "false"):
+			return false, nil
+		}
+	}
+	return false, fmt.Errorf("%w: %s takes a boolean", scimx.ErrInvalidValue, name)
+}
+
+func emailsValue(v any) ([]Email, error) {
+	list, ok := v.([]any)
+	if !ok {
+		if v == nil {
+			return nil, nil
+		}
+		list = []any{v}
+	}
+	var out []Email
+	for _, x := range list {
+		m, ok := x.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%w: emails takes objects", scimx.ErrInvalidValue)
+		}
+		var e Email
+		for k, sv := range m {
+			var err error
+			switch strings.ToLower(k) {
+			case "value":
+				e.Value, err = stringValue("emails.value", sv)
+			case "type":
+				e.Type, err = stringValue("emails.type", sv)
+			case "display":
+				e.Display, err = stringValue("emails.display", sv)
+			case "primary":
+				e.Primary, err = boolValue("emails.primary", sv)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// emailPath is the path Entra ID's default attribute mapping writes:
+// emails[type eq "work"].value.
+var emailPath = regexp.MustCompile(`(?i)^emails\[\s*type\s+eq\s+"([^"\\]*)"\s*\](?:\.(value|display|primary))?$`)
+
+// applyUserOp applies one PATCH operation to u. Its path is one the SCIM
+// library checked against the User schema; paths of attributes the app
+// does not keep are accepted and change nothing, as POST and PUT drop
+// those attributes.
+func applyUserOp(u *User, op scimx.PatchOp) error {
+	if op.Path == "" {
+		m, ok := op.Value.(map[string]any)
+		if !ok || op.Op == "remove" {
+			return fmt.Errorf("%w: an operation without a path takes an object of attributes", scimx.ErrInvalidValue)
+		}
+		for k, v := range m {
+			if err := setPathValue(u, op.Op, k, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if op.Op == "remove" {
+		return removeUserPath(u, op.Path)
+	}
+	return setPathValue(u, op.Op, op.Path, op.Value)
+}
+
+// setPathValue adds or replaces the value at path.
+func setPathValue(u *User, op, path string, v any) error {
+	if g := emailPath.FindStringSubmatch(path); g != nil {
+		return setTypedEmail(u, g[1], g[2], v)
+	}
+	if strings.HasPrefix(strings.ToLower(path), "emails[") {
+		return fmt.Errorf("%w: this app selects addresses by type only, such as emails[type eq \"work\"].value", scimx.ErrInvalidPath)
+	}
+	if strings.EqualFold(path, "emails") && op == "add" {
+		more, err := emailsValue(v)
+		if err != nil {
+			return err
+		}
+		for _, e := range more {
+			if !containsEmail(u.Emails, e) {
+				u.Emails = append(u.Emails, e)
+			}
+		}
+		return nil
+	}
+	if strings.EqualFold(path, "name") && op == "add" {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%w: name takes an object", scimx.ErrInvalidValue)
+		}
+		for k, sv := range m {
+			if err := setNamePart(&u.Name, k, sv); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return setUserAttr(u, path, v)
+}
+
+func containsEmail(list []Email, e Email) bool {
+	for _, x := range list {
+		if x.Value == e.Value && strings.EqualFold(x.Type, e.Type) {
+			return true
+		}
+	}
+	return false
+}
+
+// setTypedEmail sets the sub-attribute sub ("" for the whole address) of
+// the address of that type, adding one when the user has none.
+func setTypedEmail(u *User, typ, sub string, v any) error {
+	i := indexOfType(u.Emails, typ)
+	if i < 0 {
+		u.Emails = append(u.Emails, Email{Type: typ})
+		i = len(u.Emails) - 1
+	}
+	e := &u.Emails[i]
+	var err error
+	switch strings.ToLower(sub) {
+	case "value":
+		e.Value, err = stringValue("emails.value", v)
+	case "display":
+		e.Display, err = stringValue("emails.display", v)
+	case "primary":
+		e.Primary, err = boolValue("emails.primary", v)
+	case "":
+		list, lerr := emailsValue(v)
+		if lerr != nil || len(list) != 1 {
+			return fmt.Errorf("%w: emails[type eq %q] takes one address", scimx.ErrInvalidValue, typ)
+		}
+		*e = list[0]
+		e.Type = typ
+	}
+	return err
+}
+
+func indexOfType(list []Email, typ string) int {
+	for i, e := range list {
+		if strings.EqualFold(e.Type, typ) {
+			return i
+		}
+	}
+	return -1
+}
+
+// removeUserPath removes the value at path. userName and active cannot be
+// removed: every user has them.
+func removeUserPath(u *User, path string) error {
+	if g := emailPath.FindStringSubmatch(path); g != nil {
+		i := indexOfType(u.Emails, g[1])
+		if i < 0 {
+			return nil
+		}
+		switch strings.ToLower(g[2]) {
+		case "":
+			u.Emails = append(u.Emails[:i:i], u.Emails[i+1:]...)
+		case "value":
+			u.Emails[i].Value = ""
+		case "display":
+			u.Emails[i].Display = ""
+		case "primary":
+			u.Emails[i].Primary = false
+		}
+		return nil
+	}
+	switch {
+	case strings.EqualFold(path, "userName"), strings.EqualFold(path, "active"):
+		return fmt.Errorf("%w: %s cannot be removed", scimx.ErrInvalidValue, path)
+	case strings.EqualFold(path, "emails"):
+		u.Emails = nil
+	case strings.EqualFold(path, "name"):
+		u.Name = Name{}
+	case strings.HasPrefix(strings.ToLower(path), "emails["):
+		return fmt.Errorf("%w: this app removes addresses by type only, such as emails[type eq \"work\"]", scimx.ErrInvalidPath)
+	default:
+		return setUserAttr(u, path, nil)
+	}
+	return nil
+}
