@@ -26,8 +26,8 @@ import (
 // kind is one of created, associated, renamed, members, externalId, type
 // and deleted (scimx.Kind); actor is source (a SCIM request) or app (the
 // admin API). oldName is there on a rename, externalId when the group has
-// one, and tenant only in a webhook's body, which may carry any tenant's
-// events.
+// one, type (the group's app-local type) when it has one, and tenant only
+// in a webhook's body, which may carry any tenant's events.
 type Event struct {
 	// Seq numbers the tenant's events 1, 2, 3, … with no gap or repeat.
 	Seq int64 `json:"seq"`
@@ -43,6 +43,8 @@ type Event struct {
 	OldName string `json:"oldName,omitempty"`
 	// ExternalID is the group's externalId after the change, or "".
 	ExternalID string `json:"externalId,omitempty"`
+	// Type is the group's app-local type after the change.
+	Type string `json:"type,omitempty"`
 	// Kind says what the change did.
 	Kind string `json:"kind"`
 	// Added and Removed hold the member values that joined and left.
@@ -64,7 +66,7 @@ func eventOf(e scimx.FeedEvent) Event {
 		}
 		return s
 	}
-	return Event{Seq: e.Seq, ID: e.ID, Group: e.Group, Name: e.Name, OldName: e.OldName, ExternalID: e.ExternalID,
+	return Event{Seq: e.Seq, ID: e.ID, Group: e.Group, Name: e.Name, OldName: e.OldName, ExternalID: e.ExternalID, Type: e.Type,
 		Kind: string(e.Kind), Added: orEmpty(e.Added), Removed: orEmpty(e.Removed), Actor: string(e.Actor),
 		Version: e.Version, At: e.At.UTC()}
 }
