@@ -3,6 +3,7 @@ package scimxtest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -304,6 +305,54 @@ func TestStoreCatchesBrokenStores(t *testing.T) {
 			store:  withTx(func(tx scimx.Tx) scimx.Tx { return truncatingTx{tx} }),
 			check:  "LargeGroup",
 		},
+		{
+			name:   "GroupsOf unsorted",
+			reason: "the groups of a user come sorted by id, as every other list of groups does",
+			store:  withTx(func(tx scimx.Tx) scimx.Tx { return unsortedIndexTx{tx} }),
+			check:  "GroupsOf",
+		},
+		{
+			name:   "MemberPage in case-folded order",
+			reason: "pages follow byte order, the order of the after cursor; another order skips and repeats members across pages",
+			store:  withTx(func(tx scimx.Tx) scimx.Tx { return unsortedIndexTx{tx} }),
+			check:  "MemberPage",
+		},
+		{
+			name:   "R17 an event outlives its rolled-back transaction",
+			reason: "an event commits with the change it describes, or not at all: a feed written apart from the change announces what never happened",
+			store:  sideFeedStore(flawNoRollback),
+			check:  "FeedRollsBack",
+		},
+		{
+			name:   "R17 numbers counted from the events kept",
+			reason: "after pruning, a number counted from what is left repeats one a consumer has seen, and the consumer skips the new event",
+			store:  sideFeedStore(flawCountSeq),
+			check:  "PruneEvents",
+		},
+		{
+			name:   "R17 concurrent Appends read the same newest number",
+			reason: "two writers that read the newest number outside the tenant's write lock give two events one number, or leave a gap",
+			store:  sideFeedStore(flawRace),
+			check:  "FeedConcurrentAppendsAreGapFree",
+		},
+		{
+			name:   "R17 pruning ignores the cursors",
+			reason: "retention deletes only what every consumer has passed; otherwise a consumer that was down misses a revoke",
+			store:  sideFeedStore(flawPruneAll),
+			check:  "PruneEvents",
+		},
+		{
+			name:   "R17 Events include the cursor's own event",
+			reason: "reading after seq n starts at n+1: a consumer that resumes at its cursor must not get its last event as new",
+			store:  withTx(func(tx scimx.Tx) scimx.Tx { return inclusiveEventsTx{tx} }),
+			check:  "Feed",
+		},
+		{
+			name:   "R16 tenants share one feed",
+			reason: "each tenant numbers and reads its own events; one tenant must never see another's changes",
+			store:  func() scimx.Store { return tenantBlind{mem()} },
+			check:  "FeedTenantsAreIsolated",
+		},
 	}
 	tabletest.Check(t, tests)
 	for _, tt := range tests {
@@ -342,4 +391,185 @@ func (tx autocommitTx) SetCursor(name string, seq int64) error {
 
 func (tx autocommitTx) PruneEvents(before time.Time) (int, error) {
 	return in(tx, true, func(t scimx.Tx) (int, error) { return t.PruneEvents(before) })
+}
+
+// unsortedIndexTx answers GroupsOf in reverse and pages members in
+// case-folded order, as queries in a database's default collation may.
+type unsortedIndexTx struct{ scimx.Tx }
+
+func (tx unsortedIndexTx) GroupsOf(member string) ([]string, error) {
+	ids, err := tx.Tx.GroupsOf(member)
+	slices.Reverse(ids)
+	return ids, err
+}
+
+func (tx unsortedIndexTx) MemberPage(id, after string, limit int) ([]string, error) {
+	all, err := tx.Tx.MemberPage(id, "", 1<<30)
+	if err != nil || limit < 1 {
+		return nil, err
+	}
+	slices.SortFunc(all, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	i := 0
+	if after != "" {
+		i = slices.Index(all, after) + 1
+	}
+	return all[i:min(len(all), i+limit)], nil
+}
+
+// inclusiveEventsTx returns the event of seq after too.
+type inclusiveEventsTx struct{ scimx.Tx }
+
+func (tx inclusiveEventsTx) Events(after int64, limit int) ([]scimx.FeedEvent, error) {
+	return tx.Tx.Events(max(0, after-1), limit)
+}
+
+// The flaws of a sideFeed.
+const (
+	flawNoRollback = iota + 1 // Append writes at once, outside the transaction
+	flawCountSeq              // Seq is one more than the events kept
+	flawRace                  // the newest number is read before the lock, and Updates run at once
+	flawPruneAll              // PruneEvents deletes what is old enough, whatever the cursors
+)
+
+// sideFeed keeps a feed beside a MemStore's groups, in a structure of its
+// own, with one flaw.
+type sideFeed struct {
+	*scimx.MemStore
+	flaw    int
+	mu      sync.Mutex
+	events  map[string][]scimx.FeedEvent
+	cursors map[string]map[string]int64
+	ids     int
+}
+
+func sideFeedStore(flaw int) func() scimx.Store {
+	return func() scimx.Store {
+		return &sideFeed{MemStore: mem(), flaw: flaw, events: map[string][]scimx.FeedEvent{}, cursors: map[string]map[string]int64{}}
+	}
+}
+
+func (s *sideFeed) View(ctx context.Context, tenant string, f func(scimx.Tx) error) error {
+	return s.MemStore.View(ctx, tenant, func(tx scimx.Tx) error { return f(&sideTx{Tx: tx, s: s, tenant: tenant}) })
+}
+
+func (s *sideFeed) Update(ctx context.Context, tenant string, f func(scimx.Tx) error) error {
+	run := s.MemStore.Update
+	if s.flaw == flawRace {
+		run = s.MemStore.View // readers run at once
+	}
+	return run(ctx, tenant, func(tx scimx.Tx) error {
+		stx := &sideTx{Tx: tx, s: s, tenant: tenant, write: true}
+		if err := f(stx); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.events[tenant] = append(s.events[tenant], stx.pending...)
+		for name, seq := range stx.cursors {
+			if s.cursors[tenant] == nil {
+				s.cursors[tenant] = map[string]int64{}
+			}
+			s.cursors[tenant][name] = seq
+		}
+		return nil
+	})
+}
+
+type sideTx struct {
+	scimx.Tx
+	s       *sideFeed
+	tenant  string
+	write   bool
+	pending []scimx.FeedEvent
+	cursors map[string]int64
+}
+
+func (tx *sideTx) Append(e scimx.FeedEvent) (scimx.FeedEvent, error) {
+	if !tx.write {
+		return e, scimx.ErrReadOnlyTx
+	}
+	tx.s.mu.Lock()
+	evs := tx.s.events[tx.tenant]
+	var newest int64
+	if len(evs) > 0 {
+		newest = evs[len(evs)-1].Seq
+	}
+	if tx.s.flaw == flawCountSeq {
+		newest = int64(len(evs))
+	}
+	tx.s.ids++
+	e.ID = fmt.Sprintf("e%d", tx.s.ids)
+	tx.s.mu.Unlock()
+	if tx.s.flaw == flawRace {
+		time.Sleep(time.Millisecond) // between the read and the write
+	}
+	e.Seq = newest + int64(len(tx.pending)) + 1
+	e.Tenant, e.At = tx.tenant, time.Now()
+	if e.Added == nil {
+		e.Added = []string{}
+	}
+	if e.Removed == nil {
+		e.Removed = []string{}
+	}
+	if tx.s.flaw == flawNoRollback {
+		tx.s.mu.Lock()
+		tx.s.events[tx.tenant] = append(tx.s.events[tx.tenant], e)
+		tx.s.mu.Unlock()
+		return e, nil
+	}
+	tx.pending = append(tx.pending, e)
+	return e, nil
+}
+
+func (tx *sideTx) Events(after int64, limit int) ([]scimx.FeedEvent, error) {
+	tx.s.mu.Lock()
+	defer tx.s.mu.Unlock()
+	var out []scimx.FeedEvent
+	for _, e := range tx.s.events[tx.tenant] {
+		if e.Seq > after && len(out) < limit {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func (tx *sideTx) Cursor(name string) (int64, error) {
+	tx.s.mu.Lock()
+	defer tx.s.mu.Unlock()
+	return tx.s.cursors[tx.tenant][name], nil
+}
+
+func (tx *sideTx) SetCursor(name string, seq int64) error {
+	if !tx.write {
+		return scimx.ErrReadOnlyTx
+	}
+	if tx.cursors == nil {
+		tx.cursors = map[string]int64{}
+	}
+	tx.cursors[name] = seq
+	return nil
+}
+
+func (tx *sideTx) PruneEvents(before time.Time) (int, error) {
+	if !tx.write {
+		return 0, scimx.ErrReadOnlyTx
+	}
+	tx.s.mu.Lock()
+	defer tx.s.mu.Unlock()
+	through := int64(-1)
+	for _, seq := range tx.s.cursors[tx.tenant] {
+		if through < 0 || seq < through {
+			through = seq
+		}
+	}
+	if tx.s.flaw == flawPruneAll {
+		through = 1 << 62
+	}
+	evs := tx.s.events[tx.tenant]
+	n := 0
+	for n < len(evs)-1 && evs[n].Seq <= through && evs[n].At.Before(before) {
+		n++
+	}
+	tx.s.events[tx.tenant] = slices.Clone(evs[n:])
+	return n, nil
 }
