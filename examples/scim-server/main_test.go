@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -77,5 +79,58 @@ func TestRunRejectsArguments(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"-nope"}, io.Discard); err == nil {
 		t.Error("run accepted an unknown flag")
+	}
+}
+
+// What a real Okta or Entra ID tenant does first, against the running
+// server: Okta's save-time read and Entra's Test Connection answer 200
+// ListResponses; a provisioned user can then be a member with
+// -strict-members, an unknown value cannot (and can without the flag);
+// /admin/events lists what changed.
+func TestRunServesUsersAndTheFeed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server")
+	}
+	for _, strict := range []bool{false, true} {
+		t.Run("strict="+strconv.FormatBool(strict), func(t *testing.T) {
+			var flags []string
+			if strict {
+				flags = append(flags, "-strict-members")
+			}
+			p := start(t, filepath.Join(t.TempDir(), "groupsync.db"), flags...)
+			reads := []struct{ name, path, reason string }{
+				{"Okta save-time read", "/Users?startIndex=1&count=2", "Okta refuses to save provisioning settings without a 200 ListResponse"},
+				{"Entra Test Connection", "/Users?filter=userName%20eq%20%22" + strconv.FormatInt(time.Now().UnixNano(), 36) + "%22", "Entra ID's Test Connection expects an empty 200 list for a random userName"},
+			}
+			tabletest.Check(t, reads)
+			for _, r := range reads {
+				status, m, err := p.call("GET", r.path, "")
+				if res, ok := m["Resources"].([]any); err != nil || status != 200 || !ok || len(res) != 0 || m["totalResults"] != float64(0) {
+					t.Errorf("%s: GET %s = %d %v %v, want 200 and an empty ListResponse (%s)", r.name, r.path, status, m, err, r.reason)
+				}
+			}
+			status, m, err := p.call("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ann@example.com","active":true}`)
+			if err != nil || status != 201 {
+				t.Fatalf("POST /Users: %d %v %v", status, m, err)
+			}
+			ann := m["id"].(string)
+			status, m, err = p.call("POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Eng","members":[{"value":"`+ann+`"},{"value":"u-unknown"}]}`)
+			want := 201
+			if strict {
+				want = 400
+			}
+			if err != nil || status != want {
+				t.Errorf("strict %v: a group with an unknown member: %d %v %v, want %d", strict, status, m, err, want)
+			}
+			if strict {
+				if status, m, err = p.call("POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Eng","members":[{"value":"`+ann+`"}]}`); err != nil || status != 201 {
+					t.Fatalf("strict: a group of a provisioned user: %d %v %v", status, m, err)
+				}
+			}
+			events := p.feed(t)
+			if len(events) != 1 || events[0].Kind != "created" || events[0].Actor != "source" || len(events[0].Added) == 0 || events[0].Added[0] != ann {
+				t.Errorf("/admin/events after one group's creation: %+v", events)
+			}
+		})
 	}
 }

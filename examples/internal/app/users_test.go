@@ -241,7 +241,7 @@ func TestUsersLifecycle(t *testing.T) {
 			bo := object(t, body)["id"].(string)
 			steps := []struct {
 				name, body, reason string
-				want           userState
+				want               userState
 			}{
 				{"Entra deactivation", patchBody(`{"op":"Replace","path":"active","value":"False"}`),
 					"Entra ID sends active as the string False, capitalised op",
