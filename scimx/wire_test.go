@@ -2,12 +2,16 @@ package scimx_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -831,4 +835,156 @@ func TestWireFilterValueEscapes(t *testing.T) {
 			`{"op":"remove","path":`+quote(`members[value eq "u\"2"]`)+`}`)))
 		wireCheck(t, s, "/Groups/"+id, wireState{DisplayName: "R&D", GroupType: "Teams", Origin: "target"})
 	})
+}
+
+// wireUsers is a small Users resource written for the wire tests: an app's
+// own users, served through ServerOptions.Resources, with userName unique
+// and compared without regard to case (RFC 7643: caseExact false).
+type wireUsers struct {
+	mu    sync.Mutex
+	users map[string]map[string]map[string]any // tenant → id → attributes
+	next  int
+}
+
+func (w *wireUsers) tenant(t string) map[string]map[string]any {
+	if w.users == nil {
+		w.users = map[string]map[string]map[string]any{}
+	}
+	if w.users[t] == nil {
+		w.users[t] = map[string]map[string]any{}
+	}
+	return w.users[t]
+}
+
+func (w *wireUsers) Create(ctx context.Context, t string, attrs map[string]any) (scimx.Resource, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	name, _ := attrs["userName"].(string)
+	for _, u := range w.tenant(t) {
+		if strings.EqualFold(u["userName"].(string), name) {
+			return scimx.Resource{}, fmt.Errorf("userName %q is taken: %w", name, scimx.ErrConflict)
+		}
+	}
+	w.next++
+	id := "user-" + strconv.Itoa(w.next)
+	w.tenant(t)[id] = attrs
+	return scimx.Resource{ID: id, Attributes: attrs, Version: 1}, nil
+}
+
+func (w *wireUsers) Get(ctx context.Context, t, id string) (scimx.Resource, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	u, ok := w.tenant(t)[id]
+	if !ok {
+		return scimx.Resource{}, fmt.Errorf("no such user: %w", scimx.ErrNotFound)
+	}
+	return scimx.Resource{ID: id, Attributes: u, Version: 1}, nil
+}
+
+func (w *wireUsers) List(ctx context.Context, t string, q scimx.ListQuery) (scimx.ResourcePage, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var ids []string
+	for id, u := range w.tenant(t) {
+		pass := true
+		for _, eq := range q.Filter {
+			v, _ := eq.Value.(string)
+			switch eq.Attr {
+			case "userName":
+				pass = pass && strings.EqualFold(u["userName"].(string), v)
+			case "id":
+				pass = pass && id == v
+			default:
+				return scimx.ResourcePage{}, fmt.Errorf("%w: filter by userName or id", scimx.ErrInvalidFilter)
+			}
+		}
+		if pass {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	page := scimx.ResourcePage{Total: len(ids), Resources: []scimx.Resource{}}
+	for i := q.StartIndex - 1; i >= 0 && i < len(ids) && len(page.Resources) < q.Count; i++ {
+		page.Resources = append(page.Resources, scimx.Resource{ID: ids[i], Attributes: w.tenant(t)[ids[i]], Version: 1})
+	}
+	return page, nil
+}
+
+func (w *wireUsers) Replace(ctx context.Context, t, id string, attrs map[string]any) (scimx.Resource, error) {
+	return scimx.Resource{}, fmt.Errorf("%w: not in the wire tests", scimx.ErrInvalidValue)
+}
+
+func (w *wireUsers) Patch(ctx context.Context, t, id string, ops []scimx.PatchOp) (scimx.Resource, error) {
+	return scimx.Resource{}, fmt.Errorf("%w: not in the wire tests", scimx.ErrInvalidValue)
+}
+
+func (w *wireUsers) Delete(ctx context.Context, t, id string) error {
+	return fmt.Errorf("%w: not in the wire tests", scimx.ErrInvalidValue)
+}
+
+// wireUsersServer serves Groups and the wire tests' Users.
+func wireUsersServer(t *testing.T) *testServer {
+	return newServer(t, scimx.ServerOptions{Resources: []scimx.ResourceType{{
+		Name: "User", Endpoint: "/Users", Schema: scimx.UserSchema, Extensions: []string{scimx.EnterpriseUserSchema}, Handler: &wireUsers{},
+	}}})
+}
+
+// Okta, when an admin saves an app's provisioning settings, reads two
+// users and refuses to save without a 200 ListResponse; before it creates
+// a user it looks the userName up (WIRE.md, Okta).
+func TestWireOktaSavesProvisioning(t *testing.T) {
+	s := wireUsersServer(t)
+	pg := wireList(t, s.do(t, "GET", "/Users?startIndex=1&count=2", "", okta...))
+	if pg.total != 0 || pg.start != 1 || len(pg.resources) != 0 {
+		t.Errorf("the save-time read of an empty app: totalResults %d, startIndex %d, %d resources; want 0, 1, none", pg.total, pg.start, len(pg.resources))
+	}
+	lookup := "/Users?filter=" + url.QueryEscape(`userName eq "ann@example.com"`) + "&startIndex=1&count=100"
+	if pg := wireList(t, s.do(t, "GET", lookup, "", okta...)); pg.total != 0 {
+		t.Errorf("the lookup before a create found %d users", pg.total)
+	}
+	r := s.do(t, "POST", "/Users", `{"schemas":["`+scimx.UserSchema+`"],"userName":"ann@example.com","name":{"givenName":"Ann","familyName":"Lee"},`+
+		`"emails":[{"primary":true,"value":"ann@example.com","type":"work"}],"displayName":"Ann Lee","locale":"en-US","externalId":"00u1","groups":[],"active":true}`, okta...)
+	r.must(t, http.StatusCreated)
+	id, _ := r.body["id"].(string)
+	if pg := wireList(t, s.do(t, "GET", lookup, "", okta...)); pg.total != 1 || len(pg.ids) != 1 || pg.ids[0] != id {
+		t.Errorf("the lookup after the create found %v, want [%s]", pg.ids, id)
+	}
+	pg = wireList(t, s.do(t, "GET", "/Users?startIndex=1&count=2", "", okta...))
+	if pg.total != 1 || len(pg.resources) != 1 {
+		t.Errorf("the save-time read with one user: totalResults %d, %d resources", pg.total, len(pg.resources))
+	}
+	wireSCIMError(t, s.do(t, "POST", "/Users", `{"schemas":["`+scimx.UserSchema+`"],"userName":"ANN@example.com"}`, okta...), http.StatusConflict, "uniqueness")
+	if r := s.do(t, "GET", "/Users?startIndex=1&count=2", "", "Authorization", "Bearer wrong"); r.status != http.StatusUnauthorized {
+		t.Errorf("the save-time read with a wrong token: %d, want 401 (Okta shows it as bad credentials)", r.status)
+	}
+}
+
+// Entra ID's Test Connection queries the Users endpoint with a userName
+// that exists nowhere and expects a 200 with an empty ListResponse; a 404,
+// or a 400 for the filter, fails the test in the portal (WIRE.md, Entra ID).
+func TestWireEntraTestConnection(t *testing.T) {
+	s := wireUsersServer(t)
+	s.do(t, "POST", "/Users", `{"schemas":["`+scimx.UserSchema+`"],"userName":"bo@contoso.com"}`).must(t, http.StatusCreated)
+	tests := []struct{ name, query, reason string }{
+		{"random userName", "filter=" + url.QueryEscape(`userName eq "9f4c53a8-5a2b-4c1e-8d1e-3a2f1b0c9d7e"`),
+			"the Test Connection query: a GUID no user has"},
+		{"random userName, %20", "filter=userName%20eq%20%22" + "4d7e0b7e-2d1f-4c3e-9f0a-6c1b2a3d4e5f" + "%22",
+			"Entra encodes spaces as %20 as well as +"},
+		{"with excludedAttributes", "excludedAttributes=members&filter=" + url.QueryEscape(`userName eq "nobody@contoso.com"`),
+			"some Entra requests carry excludedAttributes, which must not turn the answer into an error"},
+	}
+	tabletest.Check(t, tests)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pg := wireList(t, s.do(t, "GET", "/Users?"+tt.query, "", "Content-Type", "application/scim+json"))
+			if pg.total != 0 || len(pg.resources) != 0 {
+				t.Errorf("%d users match (%s)", pg.total, tt.reason)
+			}
+		})
+	}
+	// The match before a create finds the user whatever the case.
+	pg := wireList(t, s.do(t, "GET", "/Users?filter="+url.QueryEscape(`userName eq "BO@contoso.com"`), ""))
+	if pg.total != 1 {
+		t.Errorf("a userName filter in another case found %d users, want 1 (userName is caseExact false)", pg.total)
+	}
 }
