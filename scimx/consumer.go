@@ -194,11 +194,24 @@ func (c *Consumer) deliver(ctx context.Context, tenant string, st *tenantState) 
 		if err := c.handle(ctx, e); err != nil {
 			return false, fmt.Errorf("event %d (%s): %w", e.Seq, e.ID, err)
 		}
-		if err := c.Store.Update(ctx, tenant, func(tx Tx) error { return tx.SetCursor(c.Name, e.Seq) }); err != nil {
+		if err := c.record(ctx, tenant, e.Seq); err != nil {
 			return false, fmt.Errorf("record the cursor at %d: %w", e.Seq, err)
 		}
 	}
 	return len(evs) == batch, nil
+}
+
+// cursorGrace is how long recording the cursor of a delivered event may
+// take once Run's context has ended.
+const cursorGrace = 5 * time.Second
+
+// record moves the cursor to seq. It does so even when ctx has just ended
+// (within cursorGrace), so that a Run stopped right after a delivery does
+// not deliver that event again.
+func (c *Consumer) record(ctx context.Context, tenant string, seq int64) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cursorGrace)
+	defer cancel()
+	return c.Store.Update(ctx, tenant, func(tx Tx) error { return tx.SetCursor(c.Name, seq) })
 }
 
 // handle calls Handle, turning a panic into an error.
