@@ -73,6 +73,8 @@ type Store struct {
 	// NewID, when set, returns the id of each new group instead of a random
 	// UUID.
 	NewID func() string
+	// writers queues the writers of a SQLite database (writer.go).
+	writers writers
 }
 
 var _ scimx.Store = (*Store)(nil)
@@ -197,8 +199,17 @@ func (s *Store) View(ctx context.Context, tenant string, f func(scimx.Tx) error)
 	return tx.Commit()
 }
 
-// Update implements [scimx.Store].
+// Update implements [scimx.Store]. On SQLite the writers of s take turns
+// in the process, first come first served, before they take a connection,
+// rather than spinning on SQLite's write lock; one whose ctx ends while it
+// waits leaves the queue and gets ctx.Err().
 func (s *Store) Update(ctx context.Context, tenant string, f func(scimx.Tx) error) error {
+	if s.dialect == sqldialect.SQLite {
+		if err := s.writers.lock(ctx); err != nil {
+			return err
+		}
+		defer s.writers.unlock()
+	}
 	return withTx(ctx, s.db, s.dialect, "scimx tenant "+tenant, func(tx *sql.Tx) error {
 		return f(&sqlTx{s: s, tx: tx, ctx: ctx, tenant: tenant, write: true})
 	})
