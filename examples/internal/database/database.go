@@ -41,7 +41,7 @@ const (
 // Open opens the store spec names. "memory" gives memory(), and closing it
 // does nothing. A postgres:// or postgresql:// URL opens PostgreSQL, with a
 // pool of [PostgresConns], and anything else a SQLite file, with a pool of
-// [SQLiteConns], in WAL mode with full synchronisation and a busy timeout,
+// [SQLiteConns], in WAL mode with synchronous=NORMAL and a busy timeout,
 // so that an acknowledged write survives the process being killed and
 // writers wait for each other; open then makes the store over the
 // database (and migrates it), and closing the store closes the database.
@@ -63,7 +63,7 @@ func OpenPool[S any](ctx context.Context, spec string, p Pool, memory func() S, 
 	if spec == "memory" {
 		return memory(), func() error { return nil }, nil
 	}
-	driver, dsn, d := "sqlite", "file:"+spec+"?_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)", sqldialect.SQLite
+	driver, dsn, d := "sqlite", "file:"+spec+"?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)", sqldialect.SQLite
 	if strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://") {
 		driver, dsn, d = "pgx", spec, sqldialect.Postgres
 	}
@@ -80,6 +80,13 @@ func OpenPool[S any](ctx context.Context, spec string, p Pool, memory func() S, 
 	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(idleTime)
 	if d == sqldialect.SQLite {
+		// synchronous=NORMAL in WAL mode: a commit is written to the WAL
+		// before it is acknowledged, so it survives the process being
+		// killed (SIGKILL, crash_test.go); only an OS crash or a power
+		// loss can take the last commits, which FULL would keep at the
+		// price of an fsync per commit. Writers queue in the process
+		// (scimx/sqlstore), so they do not spin on SQLite's lock.
+		//
 		// Once, before any other use: the file keeps the mode, and a
 		// connection that switched a new file as it opened (a pragma in
 		// the DSN) would fail with SQLITE_BUSY when another opened it at
