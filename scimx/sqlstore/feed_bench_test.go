@@ -15,13 +15,26 @@ import (
 
 // feedStores are the stores the feed benchmarks run on: memory, SQLite,
 // and PostgreSQL when GROUPSYNC_POSTGRES_URL is set (skipped otherwise).
+// open returns a new store and settle, which a benchmark calls once the
+// store is filled: on PostgreSQL it vacuums and analyses the tables, as
+// autovacuum leaves a database in service, so that the benchmark measures
+// the steady state rather than the first reads of rows just written.
 var feedStores = []struct {
 	name string
-	open func(testing.TB) scimx.Store
+	open func(testing.TB) (store scimx.Store, settle func())
 }{
-	{"memory", func(testing.TB) scimx.Store { return &scimx.MemStore{} }},
-	{"sqlite", func(tb testing.TB) scimx.Store { return newStore(tb, sqlitePools(tb, 1)[0], sqldialect.SQLite) }},
-	{"postgres", func(tb testing.TB) scimx.Store { return newStore(tb, postgresPools(tb, 1)[0], sqldialect.Postgres) }},
+	{"memory", func(testing.TB) (scimx.Store, func()) { return &scimx.MemStore{}, func() {} }},
+	{"sqlite", func(tb testing.TB) (scimx.Store, func()) {
+		return newStore(tb, sqlitePools(tb, 1)[0], sqldialect.SQLite), func() {}
+	}},
+	{"postgres", func(tb testing.TB) (scimx.Store, func()) {
+		db := postgresPools(tb, 1)[0]
+		return newStore(tb, db, sqldialect.Postgres), func() {
+			if _, err := db.Exec(`VACUUM ANALYZE`); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}},
 }
 
 // probeGroups is how many groups the probed user belongs to, in a tenant
@@ -94,8 +107,10 @@ func BenchmarkGroupsOf(b *testing.B) {
 	for _, s := range feedStores {
 		b.Run(fmt.Sprintf("db=%s/members=%d/baseline=%d", s.name, big, base), func(b *testing.B) {
 			call := func(n int) func() {
-				d := &scimx.Directory{Store: s.open(b)}
+				store, settle := s.open(b)
+				d := &scimx.Directory{Store: store}
 				tenantOfSize(b, d.Store, n)
+				settle()
 				return func() {
 					recs, err := d.GroupsOf(context.Background(), "acme", "probe")
 					if err != nil || len(recs) != probeGroups {
@@ -121,8 +136,10 @@ func BenchmarkMemberPage(b *testing.B) {
 	for _, s := range feedStores {
 		b.Run(fmt.Sprintf("db=%s/members=%d/baseline=%d", s.name, big, base), func(b *testing.B) {
 			call := func(n int) func() {
-				d := &scimx.Directory{Store: s.open(b)}
+				store, settle := s.open(b)
+				d := &scimx.Directory{Store: store}
 				id := tenantOfSize(b, d.Store, n)
+				settle()
 				after := fmt.Sprintf("user-%06d", n/2-pageSize)
 				return func() {
 					page, next, err := d.Members(context.Background(), "acme", id, after, pageSize)
@@ -189,7 +206,7 @@ func feedSize() int {
 func BenchmarkFeedCost(b *testing.B) {
 	for _, s := range feedStores {
 		b.Run("db="+s.name, func(b *testing.B) {
-			serve := func(store scimx.Store) *patchFeed {
+			serve := func(store scimx.Store, settle func()) *patchFeed {
 				id := ""
 				if err := store.Update(context.Background(), "acme", func(tx scimx.Tx) error {
 					ids := make([]string, 1000)
@@ -202,6 +219,7 @@ func BenchmarkFeedCost(b *testing.B) {
 				}); err != nil {
 					b.Fatal(err)
 				}
+				settle()
 				h, err := scimx.NewServer(store, scimx.ServerOptions{Auth: scimx.BearerTokens(map[string]string{"tok": "acme"})})
 				if err != nil {
 					b.Fatal(err)
@@ -210,7 +228,8 @@ func BenchmarkFeedCost(b *testing.B) {
 				b.Cleanup(srv.Close)
 				return &patchFeed{b: b, store: store, url: srv.URL + "/v2/Groups/" + id}
 			}
-			without := serve(noFeed{s.open(b)})
+			store, settle := s.open(b)
+			without := serve(noFeed{store}, settle)
 			with := serve(s.open(b))
 			with.prefill(feedSize())
 			for range 10 { // warm both up: connections, caches, plans
