@@ -319,6 +319,8 @@ func TestR17RetentionPrunesOnlyWhatEveryCursorPassed(t *testing.T) {
 		if n := <-store.pruned; n != 2 {
 			t.Errorf("Retention pruned %d events, want 2: the index has passed events 1 and 2 only", n)
 		}
+		// The prune commits after PruneEvents returns: wait for it.
+		waitFor(t, "the prune commits", func() bool { return len(feedOf(t, base, "a")) < 5 })
 		stopHook()
 		stopIndex()
 		if got := seqsOf(feedOf(t, base, "a")); !slices.Equal(got, seqRange(3, 5)) {
