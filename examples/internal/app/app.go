@@ -76,7 +76,6 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	scim = entraBooleans(auth, scim)
 	// The admin API stands in for the app's UI, which may give two groups
 	// one name (SPEC.md, "Names on the target").
 	a := &admin{store: store, dir: &scimx.Directory{Store: store, AllowDuplicateNames: true, OnChange: cfg.OnChange, Logger: cfg.Logger}}
