@@ -75,6 +75,8 @@ type Store struct {
 	NewID func() string
 	// writers queues the writers of a SQLite database (writer.go).
 	writers writers
+	// stmts holds the prepared statements of a SQLite database (stmts.go).
+	stmts stmtCache
 }
 
 var _ scimx.Store = (*Store)(nil)
@@ -164,28 +166,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// withTx runs f in a writing transaction that first takes lock: a
-// PostgreSQL advisory lock, or SQLite's write lock, with a first statement
-// that writes nothing (see [sqlschema.InTx]).
-func withTx(ctx context.Context, db *sql.DB, d sqldialect.Dialect, lock string, f func(*sql.Tx) error) error {
-	return sqlschema.InTx(ctx, db, func(tx *sql.Tx) error {
-		var err error
-		if d == sqldialect.Postgres {
-			_, err = tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, lock)
-		} else {
-			_, err = tx.ExecContext(ctx, `UPDATE groupsync_migrations SET version = version WHERE 0`)
-		}
-		if err != nil {
-			return err
-		}
-		return f(tx)
-	})
-}
-
 // View implements [scimx.Store].
 func (s *Store) View(ctx context.Context, tenant string, f func(scimx.Tx) error) error {
 	run := func(tx *sql.Tx) error { return f(&sqlTx{s: s, tx: tx, ctx: ctx, tenant: tenant}) }
 	if s.dialect == sqldialect.SQLite {
+		s.stmts.prepare(ctx, s.db)
 		return sqlschema.InTx(ctx, s.db, run) // WAL gives a reader a consistent snapshot
 	}
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
@@ -205,14 +190,31 @@ func (s *Store) View(ctx context.Context, tenant string, f func(scimx.Tx) error)
 // waits leaves the queue and gets ctx.Err().
 func (s *Store) Update(ctx context.Context, tenant string, f func(scimx.Tx) error) error {
 	if s.dialect == sqldialect.SQLite {
+		s.stmts.prepare(ctx, s.db)
 		if err := s.writers.lock(ctx); err != nil {
 			return err
 		}
 		defer s.writers.unlock()
 	}
-	return withTx(ctx, s.db, s.dialect, "scimx tenant "+tenant, func(tx *sql.Tx) error {
-		return f(&sqlTx{s: s, tx: tx, ctx: ctx, tenant: tenant, write: true})
+	return sqlschema.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		t := &sqlTx{s: s, tx: tx, ctx: ctx, tenant: tenant, write: true}
+		if err := t.lock(); err != nil {
+			return err
+		}
+		return f(t)
 	})
+}
+
+// lock takes the tenant's write lock, first in a writing transaction: a
+// PostgreSQL advisory lock, or SQLite's write lock, with a first statement
+// that writes nothing (see [sqlschema.InTx]).
+func (t *sqlTx) lock() error {
+	if t.s.dialect == sqldialect.Postgres {
+		_, err := t.exec(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, "scimx tenant "+t.tenant)
+		return err
+	}
+	_, err := t.exec(`UPDATE groupsync_migrations SET version = version WHERE 0`)
+	return err
 }
 
 type sqlTx struct {
@@ -221,6 +223,7 @@ type sqlTx struct {
 	ctx    context.Context
 	tenant string
 	write  bool
+	stmts  map[string]*sql.Stmt // this transaction's of s.stmts, by query
 }
 
 const columns = `id, external_id, name, origin, group_type, attributes, version, created, modified`
@@ -255,7 +258,7 @@ func scanRecord(sc interface{ Scan(...any) error }) (scimx.Record, error) {
 }
 
 func (t *sqlTx) records(query string, args ...any) ([]scimx.Record, error) {
-	rows, err := t.tx.QueryContext(t.ctx, t.q(query), args...)
+	rows, err := t.query(query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -274,14 +277,14 @@ func (t *sqlTx) records(query string, args ...any) ([]scimx.Record, error) {
 func notFound(id string) error { return fmt.Errorf("group %s: %w", id, scimx.ErrNotFound) }
 
 func (t *sqlTx) Group(id string, members bool) (scimx.Record, error) {
-	r, err := scanRecord(t.tx.QueryRowContext(t.ctx, t.q(`SELECT `+columns+` FROM scim_groups WHERE tenant = ? AND id = ?`), t.tenant, id))
+	r, err := scanRecord(t.queryRow(`SELECT `+columns+` FROM scim_groups WHERE tenant = ? AND id = ?`, t.tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, notFound(id)
 	}
 	if err != nil || !members {
 		return r, err
 	}
-	rows, err := t.tx.QueryContext(t.ctx, t.q(`SELECT member FROM scim_members WHERE tenant = ? AND group_id = ?`), t.tenant, id)
+	rows, err := t.query(`SELECT member FROM scim_members WHERE tenant = ? AND group_id = ?`, t.tenant, id)
 	if err != nil {
 		return r, err
 	}
@@ -315,7 +318,7 @@ func (t *sqlTx) Groups() ([]scimx.Record, error) {
 
 func (t *sqlTx) HasMember(id, member string) (bool, error) {
 	var one int
-	err := t.tx.QueryRowContext(t.ctx, t.q(`SELECT 1 FROM scim_members WHERE tenant = ? AND group_id = ? AND member = ?`), t.tenant, id, member).Scan(&one)
+	err := t.queryRow(`SELECT 1 FROM scim_members WHERE tenant = ? AND group_id = ? AND member = ?`, t.tenant, id, member).Scan(&one)
 	if err == nil {
 		return true, nil
 	}
@@ -327,7 +330,7 @@ func (t *sqlTx) HasMember(id, member string) (bool, error) {
 
 func (t *sqlTx) exists(id string) error {
 	var one int
-	err := t.tx.QueryRowContext(t.ctx, t.q(`SELECT 1 FROM scim_groups WHERE tenant = ? AND id = ?`), t.tenant, id).Scan(&one)
+	err := t.queryRow(`SELECT 1 FROM scim_groups WHERE tenant = ? AND id = ?`, t.tenant, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return notFound(id)
 	}
@@ -338,7 +341,7 @@ func (t *sqlTx) GroupIDs(ids []string) ([]string, error) {
 	found := map[string]bool{}
 	for chunk := range chunks(ids) {
 		args := append([]any{t.tenant}, anys(chunk)...)
-		rows, err := t.tx.QueryContext(t.ctx, t.q(`SELECT id FROM scim_groups WHERE tenant = ? AND id IN (`+marks(len(chunk))+`)`), args...)
+		rows, err := t.query(`SELECT id FROM scim_groups WHERE tenant = ? AND id IN (`+marks(len(chunk))+`)`, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -375,7 +378,7 @@ func (t *sqlTx) Create(g group.Group) (scimx.Record, error) {
 		return scimx.Record{}, err
 	}
 	origin, _ := g.Origin.MarshalText()
-	_, err = t.tx.ExecContext(t.ctx, t.q(`INSERT INTO scim_groups (tenant, `+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`),
+	_, err = t.exec(`INSERT INTO scim_groups (tenant, `+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
 		t.tenant, id, g.ExternalID, g.Name, string(origin), g.Type, attrs, now, now)
 	if err != nil {
 		return scimx.Record{}, err
@@ -409,7 +412,7 @@ func (t *sqlTx) Change(id string, c scimx.Change) (scimx.Record, error) {
 		set, args = append(set, "attributes = ?"), append(args, attrs)
 	}
 	args = append(args, t.tenant, id)
-	res, err := t.tx.ExecContext(t.ctx, t.q(`UPDATE scim_groups SET `+strings.Join(set, ", ")+` WHERE tenant = ? AND id = ?`), args...)
+	res, err := t.exec(`UPDATE scim_groups SET `+strings.Join(set, ", ")+` WHERE tenant = ? AND id = ?`, args...)
 	if err != nil {
 		return scimx.Record{}, err
 	}
@@ -417,13 +420,13 @@ func (t *sqlTx) Change(id string, c scimx.Change) (scimx.Record, error) {
 		return scimx.Record{}, cmpErr(err, notFound(id))
 	}
 	if c.ClearMembers {
-		if _, err := t.tx.ExecContext(t.ctx, t.q(`DELETE FROM scim_members WHERE tenant = ? AND group_id = ?`), t.tenant, id); err != nil {
+		if _, err := t.exec(`DELETE FROM scim_members WHERE tenant = ? AND group_id = ?`, t.tenant, id); err != nil {
 			return scimx.Record{}, err
 		}
 	}
 	for chunk := range chunks(c.Remove) {
 		args := append([]any{t.tenant, id}, anys(chunk)...)
-		if _, err := t.tx.ExecContext(t.ctx, t.q(`DELETE FROM scim_members WHERE tenant = ? AND group_id = ? AND member IN (`+marks(len(chunk))+`)`), args...); err != nil {
+		if _, err := t.exec(`DELETE FROM scim_members WHERE tenant = ? AND group_id = ? AND member IN (`+marks(len(chunk))+`)`, args...); err != nil {
 			return scimx.Record{}, err
 		}
 	}
@@ -444,7 +447,7 @@ func (t *sqlTx) addMembers(id string, members []string) error {
 		}
 		q := `INSERT INTO scim_members (tenant, group_id, member) VALUES ` + strings.Join(values, ", ") +
 			` ON CONFLICT (tenant, group_id, member) DO NOTHING`
-		if _, err := t.tx.ExecContext(t.ctx, t.q(q), args...); err != nil {
+		if _, err := t.exec(q, args...); err != nil {
 			return err
 		}
 	}
@@ -455,14 +458,14 @@ func (t *sqlTx) Delete(id string) error {
 	if !t.write {
 		return scimx.ErrReadOnlyTx
 	}
-	res, err := t.tx.ExecContext(t.ctx, t.q(`DELETE FROM scim_groups WHERE tenant = ? AND id = ?`), t.tenant, id)
+	res, err := t.exec(`DELETE FROM scim_groups WHERE tenant = ? AND id = ?`, t.tenant, id)
 	if err != nil {
 		return err
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return cmpErr(err, notFound(id))
 	}
-	_, err = t.tx.ExecContext(t.ctx, t.q(`DELETE FROM scim_members WHERE tenant = ? AND group_id = ?`), t.tenant, id)
+	_, err = t.exec(`DELETE FROM scim_members WHERE tenant = ? AND group_id = ?`, t.tenant, id)
 	return err
 }
 
@@ -480,7 +483,7 @@ func (t *sqlTx) MemberPage(id, after string, limit int) ([]string, error) {
 
 // strings runs a query of one text column.
 func (t *sqlTx) strings(query string, args ...any) ([]string, error) {
-	rows, err := t.tx.QueryContext(t.ctx, t.q(query), args...)
+	rows, err := t.query(query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -519,12 +522,12 @@ func (t *sqlTx) Append(e scimx.FeedEvent) (scimx.FeedEvent, error) {
 	if err != nil {
 		return scimx.FeedEvent{}, err
 	}
-	err = t.tx.QueryRowContext(t.ctx, t.q(`INSERT INTO scim_events (`+eventColumns+`)
+	err = t.queryRow(`INSERT INTO scim_events (`+eventColumns+`)
 		SELECT CAST(? AS TEXT), COALESCE(MAX(seq), 0) + 1, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
 			CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
 			CAST(? AS BIGINT), CAST(? AS BIGINT)
 		FROM scim_events WHERE tenant = ?
-		RETURNING seq`),
+		RETURNING seq`,
 		t.tenant, e.ID, e.Group, e.Name, e.OldName, e.ExternalID, e.Type, string(e.Kind), string(added), string(removed),
 		string(e.Actor), e.Version, e.At.UnixNano(), t.tenant).Scan(&e.Seq)
 	if err != nil {
@@ -539,7 +542,7 @@ func (t *sqlTx) Events(after int64, limit int) ([]scimx.FeedEvent, error) {
 	if limit < 1 {
 		return nil, nil
 	}
-	rows, err := t.tx.QueryContext(t.ctx, t.q(`SELECT `+eventColumns+` FROM scim_events WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?`),
+	rows, err := t.query(`SELECT `+eventColumns+` FROM scim_events WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?`,
 		t.tenant, after, limit)
 	if err != nil {
 		return nil, err
@@ -569,7 +572,7 @@ func (t *sqlTx) Events(after int64, limit int) ([]scimx.FeedEvent, error) {
 
 func (t *sqlTx) Cursor(name string) (int64, error) {
 	var seq int64
-	err := t.tx.QueryRowContext(t.ctx, t.q(`SELECT seq FROM scim_cursors WHERE tenant = ? AND name = ?`), t.tenant, name).Scan(&seq)
+	err := t.queryRow(`SELECT seq FROM scim_cursors WHERE tenant = ? AND name = ?`, t.tenant, name).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -580,8 +583,8 @@ func (t *sqlTx) SetCursor(name string, seq int64) error {
 	if !t.write {
 		return scimx.ErrReadOnlyTx
 	}
-	_, err := t.tx.ExecContext(t.ctx, t.q(`INSERT INTO scim_cursors (tenant, name, seq) VALUES (?, ?, ?)
-		ON CONFLICT (tenant, name) DO UPDATE SET seq = excluded.seq`), t.tenant, name, seq)
+	_, err := t.exec(`INSERT INTO scim_cursors (tenant, name, seq) VALUES (?, ?, ?)
+		ON CONFLICT (tenant, name) DO UPDATE SET seq = excluded.seq`, t.tenant, name, seq)
 	return err
 }
 
@@ -589,9 +592,9 @@ func (t *sqlTx) PruneEvents(before time.Time) (int, error) {
 	if !t.write {
 		return 0, scimx.ErrReadOnlyTx
 	}
-	res, err := t.tx.ExecContext(t.ctx, t.q(`DELETE FROM scim_events WHERE tenant = ? AND at < ?
+	res, err := t.exec(`DELETE FROM scim_events WHERE tenant = ? AND at < ?
 		AND seq < (SELECT MAX(seq) FROM scim_events WHERE tenant = ?)
-		AND seq <= COALESCE((SELECT MIN(seq) FROM scim_cursors WHERE tenant = ?), 0)`),
+		AND seq <= COALESCE((SELECT MIN(seq) FROM scim_cursors WHERE tenant = ?), 0)`,
 		t.tenant, before.UnixNano(), t.tenant, t.tenant)
 	if err != nil {
 		return 0, err
@@ -649,17 +652,45 @@ func (s *Store) uuid() string {
 // chunkSize keeps statements well under both databases' parameter limits.
 const chunkSize = 300
 
-// chunks yields s in pieces of at most chunkSize.
+// chunks yields s in pieces of at most chunkSize, each padded to one of a
+// few sizes (see [padded]) by repeating its last value, so that the
+// statements built for them are of a few texts that stay prepared
+// (stmts.go). Every statement that takes a chunk treats a value twice as
+// it treats it once.
 func chunks(s []string) func(func([]string) bool) {
 	return func(yield func([]string) bool) {
 		for len(s) > 0 {
 			n := min(len(s), chunkSize)
-			if !yield(s[:n]) {
+			chunk := s[:n]
+			if p := padded(n); p > n {
+				chunk = make([]string, p)
+				copy(chunk, s[:n])
+				for i := n; i < p; i++ {
+					chunk[i] = s[n-1]
+				}
+			}
+			if !yield(chunk) {
 				return
 			}
 			s = s[n:]
 		}
 	}
+}
+
+// padded is the size a chunk of n values is padded to: n itself up to 8,
+// then the next power of two up to 256, then chunkSize.
+func padded(n int) int {
+	if n <= 8 {
+		return n
+	}
+	p := 16
+	for p < n && p < 256 {
+		p *= 2
+	}
+	if p < n {
+		return chunkSize
+	}
+	return p
 }
 
 func anys(s []string) []any {
