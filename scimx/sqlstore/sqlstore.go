@@ -213,9 +213,12 @@ func (t *sqlTx) lock() error {
 		_, err := t.exec(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, "scimx tenant "+t.tenant)
 		return err
 	}
-	_, err := t.exec(`UPDATE groupsync_migrations SET version = version WHERE 0`)
+	_, err := t.exec(sqliteLock)
 	return err
 }
+
+// sqliteLock takes SQLite's write lock and writes nothing.
+const sqliteLock = `UPDATE groupsync_migrations SET version = version WHERE 0`
 
 type sqlTx struct {
 	s      *Store
@@ -316,16 +319,17 @@ func (t *sqlTx) Groups() ([]scimx.Record, error) {
 	return t.records(`SELECT `+columns+` FROM scim_groups WHERE tenant = ? ORDER BY `+t.order("id"), t.tenant)
 }
 
+// HasMember reads the group's row and the member's in one query: no row
+// is an unknown group, a NULL member one that does not hold member.
 func (t *sqlTx) HasMember(id, member string) (bool, error) {
-	var one int
-	err := t.queryRow(`SELECT 1 FROM scim_members WHERE tenant = ? AND group_id = ? AND member = ?`, t.tenant, id, member).Scan(&one)
-	if err == nil {
-		return true, nil
+	var in bool
+	err := t.queryRow(`SELECT m.member IS NOT NULL FROM scim_groups g
+		LEFT JOIN scim_members m ON m.tenant = g.tenant AND m.group_id = g.id AND m.member = ?
+		WHERE g.tenant = ? AND g.id = ?`, member, t.tenant, id).Scan(&in)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, notFound(id)
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return false, err
-	}
-	return false, t.exists(id)
+	return in, err
 }
 
 func (t *sqlTx) exists(id string) error {
