@@ -11,24 +11,41 @@ import (
 
 // boolSchema is what stringBooleans knows of a resource type: its
 // endpoint, and the attributes of its core schema and of each extension,
-// by URN, to find the boolean ones.
+// by URN, to find the boolean ones and the complex ones Entra ID writes
+// as a string.
 type boolSchema struct {
 	endpoint string
 	core     schema.Attributes
 	exts     map[string]schema.Attributes // by lower-case URN
 	coreURN  string
+	// refs are the lower-case names of the single-valued complex
+	// attributes with a value sub-attribute (the enterprise extension's
+	// manager), which a body must name for fix to have work to do.
+	refs []string
 }
 
 // stringBooleans passes on a POST, PUT or PATCH of one of the app's
-// resource types with the strings "True" and "False" (in any letter case)
-// written as JSON booleans where the type's schema declares a boolean
-// attribute: Entra ID deactivates a user with
-// {"op":"Replace","path":"active","value":"False"} (WIRE.md), and the SCIM
-// library refuses such a string with 400 invalidValue before the app's
-// handler sees it, unless a switch global to the process is on. Every
-// other string, and every request to /Groups, is left alone; so is a body
-// without such a string, at the cost of one scan. It runs after checkBody,
-// on a body that is strict JSON within the limits.
+// resource types with two shapes Entra ID sends (WIRE.md), which the SCIM
+// library refuses with 400 invalidValue before the app's handler sees
+// them, rewritten as the type's schema declares them:
+//
+//   - the strings "True" and "False" (in any letter case) become JSON
+//     booleans where the schema declares a boolean attribute: Entra
+//     deactivates a user with {"op":"Replace","path":"active","value":"False"};
+//   - a string where the schema declares a single-valued complex attribute
+//     with a value sub-attribute becomes {"value": the string}: Entra's
+//     default mapping writes the enterprise extension's manager as the
+//     manager's id, in a POST or PUT body
+//     ("urn:…:enterprise:2.0:User":{"manager":"<id>"}) and in a PATCH
+//     ({"op":"Add","path":"urn:…:enterprise:2.0:User:manager","value":"<id>"}).
+//     Of RFC 7643's User schemas, manager is the only such attribute.
+//
+// The handler thus gets a bool for active and {"value":"<id>"} for
+// manager, the shapes it gets from every other client. Every other
+// string, and every request to /Groups, is left alone; so is a body that
+// holds no such string, at the cost of one scan (two when the type has a
+// manager). It runs after checkBody, on a body that is strict JSON within
+// the limits.
 func stringBooleans(types []ResourceType, next http.Handler) http.Handler {
 	var schemas []boolSchema
 	for _, rt := range types {
@@ -42,7 +59,8 @@ func stringBooleans(types []ResourceType, next http.Handler) http.Handler {
 				s.exts[strings.ToLower(urn)] = ext.Attributes
 			}
 		}
-		if s.hasBoolean() {
+		s.refs = s.refNames()
+		if s.hasBoolean() || len(s.refs) > 0 {
 			schemas = append(schemas, s)
 		}
 	}
@@ -104,10 +122,39 @@ func (s boolSchema) hasBoolean() bool {
 	return false
 }
 
-// fix rewrites body's string booleans, a resource or, when patch is true,
-// a PatchOp's operations, and reports whether it changed anything.
+// refNames returns the lower-case names of the single-valued complex
+// attributes of s that have a value sub-attribute.
+func (s boolSchema) refNames() []string {
+	var names []string
+	add := func(as schema.Attributes) {
+		for _, a := range as {
+			if isRef(a) {
+				names = append(names, strings.ToLower(a.Name()))
+			}
+		}
+	}
+	add(s.core)
+	for _, ext := range s.exts {
+		add(ext)
+	}
+	return names
+}
+
+// isRef reports whether a is a single-valued complex attribute with a
+// value sub-attribute, such as manager.
+func isRef(a schema.CoreAttribute) bool {
+	if a.MultiValued() || !a.HasSubAttributes() {
+		return false
+	}
+	_, ok := attribute(a.SubAttributes(), "value")
+	return ok
+}
+
+// fix rewrites body's string booleans and string references, a resource
+// or, when patch is true, a PatchOp's operations, and reports whether it
+// changed anything.
 func (s boolSchema) fix(body []byte, patch bool) ([]byte, bool) {
-	if !containsFold(body, `"true"`) && !containsFold(body, `"false"`) {
+	if !containsFold(body, `"true"`) && !containsFold(body, `"false"`) && !s.namesRef(body) {
 		return nil, false
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -129,8 +176,20 @@ func (s boolSchema) fix(body []byte, patch bool) ([]byte, bool) {
 	return out, err == nil
 }
 
-// fixResource rewrites the string booleans of a resource's attributes
-// and of its extensions' objects.
+// namesRef reports whether body holds, in any letter case, the name of
+// one of s's refs followed by a quote: a key or the end of a path.
+func (s boolSchema) namesRef(body []byte) bool {
+	for _, name := range s.refs {
+		if containsFoldAt(body, name+`"`) {
+			return true
+		}
+	}
+	return false
+}
+
+// fixResource rewrites the string booleans and string references of a
+// resource's attributes, of its extensions' objects and of attributes
+// named with their extension's URN.
 func (s boolSchema) fixResource(doc map[string]any) bool {
 	changed := false
 	for k, v := range doc {
@@ -140,7 +199,8 @@ func (s boolSchema) fixResource(doc map[string]any) bool {
 			}
 			continue
 		}
-		if a, ok := attribute(s.core, k); ok {
+		attrs, name := s.attrsOf(k)
+		if a, ok := attribute(attrs, name); ok {
 			if nv, ok := fixValue(a, v); ok {
 				doc[k], changed = nv, true
 			}
@@ -194,18 +254,7 @@ func (s boolSchema) fixOperations(doc map[string]any) bool {
 // sub-attributes v holds. Paths it does not understand leave v alone: the
 // SCIM library judges them.
 func (s boolSchema) fixAtPath(path string, v any) (any, bool) {
-	attrs := s.core
-	lower := strings.ToLower(path)
-	if rest, ok := strings.CutPrefix(lower, strings.ToLower(s.coreURN)+":"); ok {
-		path = path[len(path)-len(rest):]
-	} else {
-		for urn, ext := range s.exts {
-			if rest, ok := strings.CutPrefix(lower, urn+":"); ok {
-				attrs, path = ext, path[len(path)-len(rest):]
-				break
-			}
-		}
-	}
+	attrs, path := s.attrsOf(path)
 	// name, name[filter], name.sub or name[filter].sub.
 	name, sub, filtered := path, "", false
 	if i := strings.IndexAny(path, "[."); i >= 0 {
@@ -247,9 +296,28 @@ func (s boolSchema) fixAtPath(path string, v any) (any, bool) {
 	return fixValue(a, v)
 }
 
+// attrsOf returns the attributes a path names one of, the core schema's
+// or an extension's, and the path without the schema's URN.
+func (s boolSchema) attrsOf(path string) (schema.Attributes, string) {
+	lower := strings.ToLower(path)
+	if rest, ok := strings.CutPrefix(lower, strings.ToLower(s.coreURN)+":"); ok {
+		return s.core, path[len(path)-len(rest):]
+	}
+	for urn, ext := range s.exts {
+		if rest, ok := strings.CutPrefix(lower, urn+":"); ok {
+			return ext, path[len(path)-len(rest):]
+		}
+	}
+	return s.core, path
+}
+
 // fixValue returns v, the value of attribute a, with its string booleans
-// rewritten, and whether it changed.
+// and, when a is a reference such as manager, a string for it as
+// {"value": v} rewritten, and whether it changed.
 func fixValue(a schema.CoreAttribute, v any) (any, bool) {
+	if str, ok := v.(string); ok && isRef(a) {
+		return map[string]any{"value": str}, true
+	}
 	if a.MultiValued() {
 		list, ok := v.([]any)
 		if !ok {
@@ -327,7 +395,20 @@ func closingBracket(s string) int {
 	return -1
 }
 
-// containsFold reports whether b holds s, ASCII letters in any case.
+// containsFoldAt reports whether b holds s anywhere, ASCII letters in any
+// case.
+func containsFoldAt(b []byte, s string) bool {
+	want := []byte(s)
+	for i := 0; i+len(want) <= len(b); i++ {
+		if bytes.EqualFold(b[i:i+len(want)], want) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether b holds s starting with a quote, ASCII
+// letters in any case.
 func containsFold(b []byte, s string) bool {
 	for i := 0; i+len(s) <= len(b); i++ {
 		if b[i] == '"' && bytes.EqualFold(b[i:i+len(s)], []byte(s)) {

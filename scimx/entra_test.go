@@ -163,3 +163,100 @@ func TestWireStringBooleansLeaveGroupsAlone(t *testing.T) {
 		t.Errorf("displayName %q, want the string False", name)
 	}
 }
+
+// Entra ID's default attribute mapping writes the enterprise extension's
+// manager as the manager's id, a plain string, where RFC 7643 declares a
+// complex attribute ({"value":"<id>"}): in a POST or PUT body and in a
+// PATCH whose path names it (WIRE.md). The SCIM library refuses the string
+// with 400 before the handler, which failed the whole update, a
+// deactivation in the same PATCH included; the service reads it as
+// {"value":"<id>"}, so that the handler gets the shape every other client
+// sends.
+func TestWireEntraManagerString(t *testing.T) {
+	const ent = scimx.EnterpriseUserSchema
+	user := `"schemas":["` + scimx.UserSchema + `","` + ent + `"]`
+	patch := func(ops ...string) string {
+		return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + strings.Join(ops, ",") + `]}`
+	}
+	manager := map[string]any{"value": "m-42"}
+	tests := []struct {
+		name, reason string
+		method, body string
+		status       int
+		got          func(u *recordingUsers) any
+		want         any
+	}{{
+		name:   "Entra's PATCH of manager",
+		reason: "the default mapping's Add of the manager's id reaches the handler as {value: id}",
+		method: "PATCH", body: patch(`{"op":"Add","path":"` + ent + `:manager","value":"m-42"}`), status: 200,
+		got: func(u *recordingUsers) any { return u.ops[0].Value }, want: manager,
+	}, {
+		name:   "manager beside a deactivation",
+		reason: "one PATCH of Entra's carries both; the deactivation must not fail with the manager",
+		method: "PATCH", body: patch(`{"op":"Replace","path":"active","value":"False"}`, `{"op":"Add","path":"`+ent+`:manager","value":"m-42"}`), status: 200,
+		got: func(u *recordingUsers) any { return []any{u.ops[0].Value, u.ops[1].Value} }, want: []any{false, manager},
+	}, {
+		name:   "a path in another letter case",
+		reason: "attribute names are case-insensitive",
+		method: "PATCH", body: patch(`{"op":"replace","path":"` + ent + `:Manager","value":"m-42"}`), status: 200,
+		got: func(u *recordingUsers) any { return u.ops[0].Value }, want: manager,
+	}, {
+		name:   "manager as RFC 7643 writes it",
+		reason: "an object is left as it is",
+		method: "PATCH", body: patch(`{"op":"Add","path":"` + ent + `:manager","value":{"value":"m-42"}}`), status: 200,
+		got: func(u *recordingUsers) any { return u.ops[0].Value }, want: manager,
+	}, {
+		name:   "manager.value",
+		reason: "a path to the sub-attribute takes the string itself",
+		method: "PATCH", body: patch(`{"op":"Add","path":"` + ent + `:manager.value","value":"m-42"}`), status: 200,
+		got: func(u *recordingUsers) any { return u.ops[0].Value }, want: "m-42",
+	}, {
+		name:   "a path-less PATCH with the extension's object",
+		reason: "the extension's object in a value map is read as in a POST",
+		method: "PATCH", body: patch(`{"op":"Add","value":{"` + ent + `":{"manager":"m-42"}}}`), status: 200,
+		got: func(u *recordingUsers) any { return u.ops[0].Value.(map[string]any)[ent].(map[string]any)["manager"] }, want: manager,
+	}, {
+		name:   "Entra's POST",
+		reason: "the extension's object of a POST body holds the manager's id as a string",
+		method: "POST", body: `{` + user + `,"userName":"ann","active":true,"` + ent + `":{"department":"Sales","manager":"m-42"}}`, status: 201,
+		got:  func(u *recordingUsers) any { return u.attrs[ent] },
+		want: map[string]any{"department": "Sales", "manager": manager},
+	}, {
+		name:   "a PUT",
+		reason: "a replacement is a resource like a POST's",
+		method: "PUT", body: `{` + user + `,"userName":"ann","` + ent + `":{"manager":"m-42"}}`, status: 200,
+		got: func(u *recordingUsers) any { return u.attrs[ent].(map[string]any)["manager"] }, want: manager,
+	}, {
+		name:   "a string for a complex attribute without a value",
+		reason: "name has no value sub-attribute: a string for it is still refused by the schema",
+		method: "PATCH", body: patch(`{"op":"replace","path":"name","value":"Ann"}`), status: 400,
+	}, {
+		name:   "a number for manager",
+		reason: "only a string is read as an id; anything else is judged by the schema",
+		method: "PATCH", body: patch(`{"op":"Add","path":"` + ent + `:manager","value":42}`), status: 400,
+	}}
+	tabletest.Check(t, tests)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			users := &recordingUsers{}
+			s := newServer(t, scimx.ServerOptions{Resources: []scimx.ResourceType{{Name: "User", Endpoint: "/Users",
+				Schema: scimx.UserSchema, Extensions: []string{ent}, Handler: users}}})
+			path := "/Users"
+			if tt.method != "POST" {
+				path += "/u1"
+			}
+			r := s.do(t, tt.method, path, tt.body).must(t, tt.status)
+			if tt.status >= 400 {
+				if users.ops != nil || users.attrs != nil {
+					t.Errorf("a refused request reached the handler: %s", r.raw)
+				}
+				return
+			}
+			users.mu.Lock()
+			defer users.mu.Unlock()
+			if diff := cmp.Diff(tt.want, tt.got(users)); diff != "" {
+				t.Errorf("the handler got (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
