@@ -125,9 +125,15 @@ type PatchOp struct {
 	// Op is "add", "remove" or "replace", in lower case whatever the
 	// client sent.
 	Op string
-	// Path is the operation's path as the client wrote it, such as
-	// "active", "name.givenName" or `emails[type eq "work"].value`, or ""
-	// for a path-less operation, whose Value is a map of attributes.
+	// Path is the operation's path in the schema's spelling, as a
+	// [ListQuery]'s attributes are: attribute names in the schema's letter
+	// case, without the core schema's URN (a client's
+	// "urn:ietf:params:scim:schemas:core:2.0:User:active" arrives as
+	// "active", "NAME.givenname" as "name.givenName"), an extension's
+	// attributes with their URN ("urn:…:enterprise:2.0:User:department"),
+	// and a filter as the client wrote it (`emails[type eq "work"].value`).
+	// It is "" for a path-less operation, whose Value is a map of
+	// attributes.
 	Path string
 	// Value is the operation's value, decoded JSON.
 	Value any
@@ -281,7 +287,7 @@ func (a *resourceAdapter) Patch(r *http.Request, id string, ops []scim.PatchOper
 	for i, op := range ops {
 		out[i] = PatchOp{Op: strings.ToLower(op.Op), Value: op.Value}
 		if op.Path != nil {
-			out[i].Path = op.Path.String()
+			out[i].Path = a.spellPath(*op.Path)
 		}
 	}
 	res, err := a.h.Patch(r.Context(), t, id, out)
@@ -379,4 +385,37 @@ func (a *resourceAdapter) spell(p filter.AttributePath) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// spellPath returns a PATCH path in the schema's spelling (see
+// [PatchOp]): the attribute and its sub-attribute as spell writes them,
+// and a filter between them as the client wrote it. A path spell does not
+// know, which the SCIM library's check has refused before, keeps its
+// spelling without the core schema's URN.
+func (a *resourceAdapter) spellPath(p filter.Path) string {
+	sub := p.SubAttribute
+	if p.ValueExpression == nil && sub == nil {
+		sub = p.AttributePath.SubAttribute
+	}
+	attr := filter.AttributePath{URIPrefix: p.AttributePath.URIPrefix, AttributeName: p.AttributePath.AttributeName}
+	name, ok := a.spell(attr)
+	if !ok {
+		if strings.EqualFold(p.AttributePath.URI(), a.core.ID) {
+			p.AttributePath.URIPrefix = nil
+		}
+		return p.String()
+	}
+	out := name
+	if p.ValueExpression != nil {
+		out += fmt.Sprintf("[%s]", p.ValueExpression)
+	}
+	if sub != nil {
+		attr.SubAttribute = sub
+		full, ok := a.spell(attr)
+		if !ok {
+			return out + "." + *sub
+		}
+		out += full[len(name):]
+	}
+	return out
 }

@@ -336,3 +336,42 @@ func TestNewServerRefusesBadResourceTypes(t *testing.T) {
 		}
 	}
 }
+
+// A PATCH path reaches the handler in the schema's spelling, as a filter's
+// attributes do: without the core schema's URN, which clients such as
+// Entra ID may write (urn:…:core:2.0:User:active is active), in the
+// schema's letter case, an extension's attributes with their URN, and a
+// filter as written. A handler that matched "active" and ignored the rest
+// lost the deactivation of a path with the URN.
+func TestPatchPathsArriveInTheSchemasSpelling(t *testing.T) {
+	const core, ent = scimx.UserSchema, scimx.EnterpriseUserSchema
+	tests := []struct{ name, reason, path, want string }{
+		{"plain", "a path in the schema's spelling is left as it is", "active", "active"},
+		{"core URN", "the core schema's URN names the resource's own attribute", core + ":active", "active"},
+		{"core URN and a sub-attribute", "Entra writes name parts this way", core + ":name.givenName", "name.givenName"},
+		{"letter case", "attribute names are case-insensitive; the handler gets the schema's", "NAME.GIVENNAME", "name.givenName"},
+		{"core URN and a filter", "the filter is kept as written, the attribute and sub-attribute spelt",
+			core + `:Emails[type eq "work"].Value`, `emails[type eq "work"].value`},
+		{"extension", "an extension's attribute keeps its URN, as documented", ent + ":department", ent + ":department"},
+		{"extension's sub-attribute", "the URN stays, the names are spelt", ent + ":Manager.Value", ent + ":manager.value"},
+		{"externalId", "a common attribute", "externalid", "externalId"},
+	}
+	tabletest.Check(t, tests)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			users := &recordingUsers{}
+			s := newServer(t, scimx.ServerOptions{Resources: []scimx.ResourceType{{Name: "User", Endpoint: "/Users",
+				Schema: core, Extensions: []string{ent}, Handler: users}}})
+			value := `"x"`
+			if strings.HasSuffix(strings.ToLower(tt.want), "active") {
+				value = "false"
+			}
+			s.do(t, "PATCH", "/Users/u1", wirePatch(`{"op":"replace","path":`+quote(tt.path)+`,"value":`+value+`}`)).must(t, 200)
+			users.mu.Lock()
+			defer users.mu.Unlock()
+			if len(users.ops) != 1 || users.ops[0].Path != tt.want {
+				t.Errorf("the handler got %+v, want one operation with the path %q (%s)", users.ops, tt.want, tt.reason)
+			}
+		})
+	}
+}
