@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -159,15 +160,47 @@ func nameAttrs(n Name) map[string]any {
 func userFrom(attrs map[string]any) (User, error) {
 	u := User{Active: true}
 	for k, v := range attrs {
-		if err := setUserAttr(&u, k, v); err != nil {
+		if err := setUserAttr(&u, k, v); err != nil && !errors.Is(err, scimx.ErrInvalidPath) {
 			return User{}, err
 		}
 	}
 	return u, nil
 }
 
+// notKept are the lower-case names of the User schema's attributes that
+// the app accepts and does not keep (RFC 7643 section 4.1), beside every
+// attribute of the enterprise extension.
+var notKept = map[string]bool{
+	"nickname": true, "profileurl": true, "title": true, "usertype": true, "preferredlanguage": true,
+	"locale": true, "timezone": true, "password": true, "phonenumbers": true, "ims": true, "photos": true,
+	"addresses": true, "groups": true, "entitlements": true, "roles": true, "x509certificates": true,
+}
+
+// accepted reports whether path, in the schema's spelling (scimx.PatchOp),
+// names an attribute the app accepts and does not keep: one of notKept,
+// with or without a sub-attribute or a filter, or any of the enterprise
+// extension's.
+func accepted(path string) bool {
+	if _, ok := cutFold(path, scimx.EnterpriseUserSchema); ok {
+		return true
+	}
+	name := path
+	if i := strings.IndexAny(path, "[."); i >= 0 {
+		name = path[:i]
+	}
+	return notKept[strings.ToLower(name)]
+}
+
+// errPath is the error of a path the app neither keeps nor accepts: a 400
+// invalidPath, rather than a success that changed nothing.
+func errPath(path string) error {
+	return fmt.Errorf("%w: this app does not support the path %s", scimx.ErrInvalidPath, shortQuote(path))
+}
+
 // setUserAttr sets the attribute name (any letter case) of u to v, as an
-// add or a replace does; an attribute the app does not keep is ignored.
+// add or a replace does. An attribute the app accepts and does not keep
+// is ignored; any other it does not know is refused with an error
+// wrapping scimx.ErrInvalidPath.
 func setUserAttr(u *User, name string, v any) error {
 	var err error
 	switch {
@@ -197,12 +230,15 @@ func setUserAttr(u *User, name string, v any) error {
 		if sub, ok := cutFold(name, "name."); ok {
 			return setNamePart(&u.Name, sub, v)
 		}
+		if !accepted(name) {
+			return errPath(name)
+		}
 	}
 	return err
 }
 
-// setNamePart sets one sub-attribute of a name; an unknown one is
-// ignored.
+// setNamePart sets one sub-attribute of a name; an unknown one is refused
+// with an error wrapping scimx.ErrInvalidPath.
 func setNamePart(n *Name, sub string, v any) error {
 	parts := map[string]*string{
 		"formatted": &n.Formatted, "familyname": &n.FamilyName, "givenname": &n.GivenName,
@@ -210,7 +246,7 @@ func setNamePart(n *Name, sub string, v any) error {
 	}
 	p := parts[strings.ToLower(sub)]
 	if p == nil {
-		return nil
+		return errPath("name." + sub)
 	}
 	s, err := stringValue("name."+sub, v)
 	*p = s
@@ -293,9 +329,12 @@ func emailsValue(v any) ([]Email, error) {
 var emailPath = regexp.MustCompile(`(?i)^emails\[\s*type\s+eq\s+"([^"\\]*)"\s*\](?:\.(value|display|primary))?$`)
 
 // applyUserOp applies one PATCH operation to u. Its path is one the SCIM
-// library checked against the User schema; paths of attributes the app
-// does not keep are accepted and change nothing, as POST and PUT drop
-// those attributes.
+// library checked against the User schema, in the schema's spelling
+// (scimx.PatchOp). Paths of attributes the app accepts and does not keep
+// change nothing, as POST and PUT drop those attributes; any other path
+// the app does not understand is refused with an error wrapping
+// scimx.ErrInvalidPath, so that no operation is reported done that was
+// not.
 func applyUserOp(u *User, op scimx.PatchOp) error {
 	if op.Path == "" {
 		m, ok := op.Value.(map[string]any)
@@ -303,6 +342,9 @@ func applyUserOp(u *User, op scimx.PatchOp) error {
 			return fmt.Errorf("%w: an operation without a path takes an object of attributes", scimx.ErrInvalidValue)
 		}
 		for k, v := range m {
+			if rest, ok := cutFold(k, scimx.UserSchema+":"); ok {
+				k = rest // a key may name the attribute with the core schema's URN
+			}
 			if err := setPathValue(u, op.Op, k, v); err != nil {
 				return err
 			}
