@@ -88,8 +88,10 @@ func InTx(ctx context.Context, db *sql.DB, f func(*sql.Tx) error) error {
 	if err != nil {
 		return err
 	}
+	// A panic in f rolls back too, so that the connection, and on SQLite
+	// the database's write lock, is not held until ctx ends, or forever.
+	defer func() { _ = tx.Rollback() }()
 	if err := f(tx); err != nil {
-		_ = tx.Rollback()
 		return err
 	}
 	return tx.Commit()

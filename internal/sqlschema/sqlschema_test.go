@@ -1,8 +1,12 @@
 package sqlschema
 
 import (
+	"context"
+	"database/sql"
 	"testing"
+	"time"
 
+	"github.com/groupsync/groupsync/internal/sqltest"
 	"github.com/groupsync/groupsync/internal/tabletest"
 	"github.com/groupsync/groupsync/sqldialect"
 )
@@ -26,5 +30,41 @@ func TestRebind(t *testing.T) {
 				t.Errorf("Rebind(postgres, %q) = %q, want %q (%s)", tt.in, got, tt.postgres, tt.reason)
 			}
 		})
+	}
+}
+
+// A panic in a transaction's function rolls it back: on SQLite the next
+// writer, with a context that never ends, gets the write lock at once
+// instead of waiting for a transaction nobody will finish.
+func TestInTxRollsBackOnPanic(t *testing.T) {
+	db := sqltest.Open(t, "sqlite", sqltest.SQLiteDSN(t))
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, `CREATE TABLE t (v TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func() { _ = recover() }()
+		_ = InTx(ctx, db, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO t VALUES ('lost')`); err != nil {
+				t.Fatal(err)
+			}
+			panic("boom")
+		})
+	}()
+	deadline, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	err := InTx(deadline, db, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(deadline, `INSERT INTO t VALUES ('kept')`)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("the write after a panicking transaction: %v", err)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM t WHERE v = 'lost'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the panicking transaction's row: %d, %v; want it rolled back", n, err)
+	}
+	if open := db.Stats().InUse; open != 0 {
+		t.Errorf("%d connections in use after both transactions, want 0", open)
 	}
 }
