@@ -43,8 +43,10 @@ const (
 // pool of [PostgresConns], and anything else a SQLite file, with a pool of
 // [SQLiteConns], in WAL mode with synchronous=NORMAL and a busy timeout,
 // so that an acknowledged write survives the process being killed and
-// writers wait for each other; open then makes the store over the
-// database (and migrates it), and closing the store closes the database.
+// writers wait for each other (an OS crash or a power loss may lose the
+// last commits; synchronous=FULL would keep them, at an fsync per commit);
+// open then makes the store over the database (and migrates it), and
+// closing the store closes the database.
 func Open[S any](ctx context.Context, spec string, memory func() S, open func(context.Context, *sql.DB, sqldialect.Dialect) (S, error)) (store S, close func() error, err error) {
 	return OpenPool(ctx, spec, Pool{SQLite: SQLiteConns, Postgres: PostgresConns}, memory, open)
 }
