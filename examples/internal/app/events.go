@@ -128,6 +128,12 @@ func (a *admin) events(w http.ResponseWriter, r *http.Request) {
 // receiver answers 2xx, from a cursor kept in the groups' store under the
 // name "webhook", so that a restarted process resumes where the last one
 // stopped. The receiver deduplicates by the event's id.
+//
+// Redirects are never followed: a 3xx answer is a failed delivery,
+// retried like a 5xx, and logged with its Location. (Go's HTTP client
+// turns a POST into a GET on 301, 302 and 303 and would report the GET's
+// 2xx, marking the event delivered though the receiver never got it.)
+// Point URL at the receiver's final address.
 type Webhook struct {
 	// URL receives the POSTs; an absolute http or https URL.
 	URL string
@@ -136,10 +142,16 @@ type Webhook struct {
 	// Tenants are the tenants whose events to deliver.
 	Tenants []string
 	// Client sends the POSTs; nil means one that gives each 10 seconds.
+	// Its CheckRedirect is not used: the Webhook sends through a copy
+	// that follows no redirect.
 	Client *http.Client
 	// MaxBackoff bounds the wait between retries of a failed delivery;
 	// zero means a minute.
 	MaxBackoff time.Duration
+	// Retention, when positive, deletes the events older than that which
+	// every cursor of the tenant has passed (scimx.Consumer.Retention),
+	// for instance 30 days; zero keeps every event.
+	Retention time.Duration
 	// Logger receives failed deliveries; nil discards them.
 	Logger *slog.Logger
 
@@ -166,10 +178,12 @@ func (w *Webhook) setUp() error {
 	if w.Store == nil || len(w.Tenants) == 0 {
 		return fmt.Errorf("%w: needs a store and tenants", errWebhook)
 	}
-	client := w.Client
-	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
+	client := &http.Client{Timeout: 10 * time.Second}
+	if w.Client != nil {
+		c := *w.Client
+		client = &c
 	}
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	tenants := slices.Clone(w.Tenants)
 	slices.Sort(tenants)
 	tenants = slices.Compact(tenants)
@@ -179,6 +193,7 @@ func (w *Webhook) setUp() error {
 		Tenants:    func(context.Context) ([]string, error) { return tenants, nil },
 		Handle:     func(ctx context.Context, e scimx.FeedEvent) error { return w.post(ctx, client, e) },
 		MaxBackoff: w.MaxBackoff,
+		Retention:  w.Retention,
 		Logger:     w.Logger,
 	}
 	if w.MaxBackoff > 0 && w.MaxBackoff < time.Second {
@@ -207,6 +222,9 @@ func (w *Webhook) post(ctx context.Context, client *http.Client, fe scimx.FeedEv
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10)) // reuse the connection
 	res.Body.Close()
+	if res.StatusCode >= 300 && res.StatusCode <= 399 {
+		return fmt.Errorf("the webhook answered %d, a redirect to %s, which is not followed: point -webhook at the final URL", res.StatusCode, shortQuote(res.Header.Get("Location")))
+	}
 	if res.StatusCode < 200 || res.StatusCode > 299 {
 		return fmt.Errorf("the webhook answered %d", res.StatusCode)
 	}

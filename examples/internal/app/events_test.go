@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/groupsync/groupsync/examples/internal/app"
+	"github.com/groupsync/groupsync/group"
 	"github.com/groupsync/groupsync/internal/tabletest"
 	"github.com/groupsync/groupsync/scimx"
 )
@@ -278,5 +279,68 @@ func TestWebhookCheck(t *testing.T) {
 	}
 	if err := (&app.Webhook{URL: "https://x.example"}).Check(); err == nil {
 		t.Error("a Webhook without a store and tenants passes Check")
+	}
+}
+
+// A receiver behind a redirect (an http URL that answers 301 to https, a
+// path without its trailing slash) never gets the POST: Go's client would
+// follow with a GET and report its 200. The Webhook follows no redirect:
+// a 3xx is a failed delivery, retried, and the event is delivered, as a
+// POST, once the URL answers 2xx itself.
+func TestWebhookRefusesRedirects(t *testing.T) {
+	stores, err := app.Open(context.Background(), "memory")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var redirect = true
+	var redirected, posts, others int
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case redirect && r.URL.Path == "/hook":
+			redirected++
+			http.Redirect(w, r, "/hook/", http.StatusMovedPermanently)
+		case r.Method == http.MethodPost:
+			posts++
+		default:
+			others++
+		}
+	}))
+	defer hs.Close()
+	dir := &scimx.Directory{Store: stores.Groups}
+	if _, err := dir.Create(context.Background(), "a", group.Group{Name: "A"}); err != nil {
+		t.Fatal(err)
+	}
+	// Through a client of the app's own, whose CheckRedirect would follow.
+	hook := &app.Webhook{URL: hs.URL + "/hook", Store: stores.Groups, Tenants: []string{"a"}, MaxBackoff: 20 * time.Millisecond, Client: &http.Client{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- hook.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	cursor := func() int64 {
+		var cur int64
+		if err := stores.Groups.View(context.Background(), "a", func(tx scimx.Tx) (err error) { cur, err = tx.Cursor("webhook"); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return cur
+	}
+	waitFor(t, "retries of the redirected POST", func() bool { mu.Lock(); defer mu.Unlock(); return redirected >= 3 })
+	mu.Lock()
+	if posts != 0 || others != 0 {
+		t.Errorf("the redirect was followed: %d POSTs and %d other requests at its Location", posts, others)
+	}
+	redirect = false
+	mu.Unlock()
+	if cur := cursor(); cur != 0 {
+		t.Errorf("the cursor is at %d after only redirects, want 0: the event counts as delivered", cur)
+	}
+	waitFor(t, "the delivery once the URL answers 2xx", func() bool { return cursor() == 1 })
+	mu.Lock()
+	defer mu.Unlock()
+	if posts != 1 || others != 0 {
+		t.Errorf("%d POSTs and %d other requests, want the one POST", posts, others)
 	}
 }
