@@ -26,6 +26,16 @@ import (
 // that no Consumer's Retention prunes an event that another has not yet
 // passed; a cursor no Consumer runs under any more holds pruning back until
 // it is moved past the newest event ([Tx.SetCursor]).
+//
+// A Consumer whose cursor is older than what was pruned, which happens
+// only to a cursor new to a tenant whose feed another Consumer's
+// Retention has pruned (or one set back by hand), cannot deliver the
+// pruned events: it logs the gap at level Error ("scimx: consumer:
+// events were pruned before this consumer's cursor", with the first and
+// last Seq it cannot deliver; see [ErrPruned]) and delivers from the
+// oldest kept event. An app that adds a Consumer to a pruned feed
+// reconciles from the groups' current state ([Directory.Groups]) first,
+// and gives the Consumer a Logger.
 type Consumer struct {
 	// Store holds the feed and the cursor.
 	Store Store
@@ -50,8 +60,8 @@ type Consumer struct {
 	// every cursor of the tenant has passed (see [Tx.PruneEvents]), at
 	// most once a minute per tenant. Zero keeps every event.
 	Retention time.Duration
-	// Logger receives failed deliveries and failed reads; nil discards
-	// them.
+	// Logger receives failed deliveries, failed reads and a gap of pruned
+	// events; nil discards them.
 	Logger *slog.Logger
 
 	wakeOnce sync.Once
@@ -179,9 +189,9 @@ func (c *Consumer) deliver(ctx context.Context, tenant string, st *tenantState) 
 		st.registered = true
 	}
 	var evs []FeedEvent
-	err = c.Store.View(ctx, tenant, func(tx Tx) error {
-		cur, err := tx.Cursor(c.Name)
-		if err != nil {
+	var cur int64
+	err = c.Store.View(ctx, tenant, func(tx Tx) (err error) {
+		if cur, err = tx.Cursor(c.Name); err != nil {
 			return err
 		}
 		evs, err = tx.Events(cur, batch)
@@ -189,6 +199,13 @@ func (c *Consumer) deliver(ctx context.Context, tenant string, st *tenantState) 
 	})
 	if err != nil {
 		return false, fmt.Errorf("read the feed: %w", err)
+	}
+	if len(evs) > 0 && evs[0].Seq > cur+1 {
+		if c.Logger != nil {
+			c.Logger.ErrorContext(ctx, "scimx: consumer: events were pruned before this consumer's cursor; delivering from the oldest kept event",
+				slog.String("consumer", c.Name), slog.String("tenant", tenant), slog.Int64("cursor", cur),
+				slog.Int64("first_missed", cur+1), slog.Int64("last_missed", evs[0].Seq-1), slog.Any("error", gap(cur, evs)))
+		}
 	}
 	for _, e := range evs {
 		if err := c.handle(ctx, e); err != nil {

@@ -2,9 +2,12 @@ package scimx_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -355,4 +358,80 @@ func seqsOf(evs []scimx.FeedEvent) []int64 {
 		out[i] = e.Seq
 	}
 	return out
+}
+
+// R17: a Consumer new to a feed that another Consumer's Retention pruned
+// cannot deliver the pruned events: it logs the gap at level Error, naming
+// the first and last it missed, and delivers from the oldest kept event;
+// a Consumer whose cursor is in the kept events logs nothing.
+func TestR17ConsumerLogsAPrunedGap(t *testing.T) {
+	eachStore(t, func(t *testing.T, store scimx.Store) {
+		writeGroups(t, store, "acme", 0, 5)
+		prune(t, store, "acme", 3)
+		var logs logBuffer
+		var d deliveries
+		c := &scimx.Consumer{Store: store, Name: "search", Poll: 5 * time.Millisecond,
+			Tenants: func(context.Context) ([]string, error) { return []string{"acme"}, nil },
+			Handle:  func(_ context.Context, e scimx.FeedEvent) error { d.add(e.Tenant, e.Seq, true); return nil },
+			Logger:  slog.New(slog.NewJSONHandler(&logs, nil))}
+		stop := start(t, c)
+		waitFor(t, "the kept events are delivered", func() bool { return len(d.delivered("acme")) >= 2 })
+		stop()
+		if got := d.delivered("acme"); !slices.Equal(got, []int64{4, 5}) {
+			t.Errorf("delivered %v, want the kept events 4 and 5", got)
+		}
+		var gaps []map[string]any
+		for _, line := range logs.lines() {
+			if line == "" {
+				continue
+			}
+			var m map[string]any
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatalf("log line %q: %v", line, err)
+			}
+			if strings.Contains(fmt.Sprint(m["msg"]), "pruned") {
+				gaps = append(gaps, m)
+			}
+		}
+		if len(gaps) != 1 || gaps[0]["level"] != "ERROR" || gaps[0]["first_missed"] != float64(1) || gaps[0]["last_missed"] != float64(3) ||
+			gaps[0]["consumer"] != "search" || gaps[0]["tenant"] != "acme" {
+			t.Errorf("the gap was logged as %v, want one Error naming 1 to 3, the consumer and the tenant", gaps)
+		}
+
+		// A Consumer whose cursor is among the kept events sees no gap.
+		logs.reset()
+		writeGroups(t, store, "acme", 5, 1)
+		stop = start(t, c)
+		waitFor(t, "event 6 is delivered", func() bool { return len(d.delivered("acme")) >= 3 })
+		stop()
+		for _, line := range logs.lines() {
+			if strings.Contains(line, "pruned") {
+				t.Errorf("a Consumer with a kept cursor logged %s", line)
+			}
+		}
+	})
+}
+
+// logBuffer collects log lines from any goroutine.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) lines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Split(strings.TrimSpace(l.b.String()), "\n")
+}
+
+func (l *logBuffer) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.Reset()
 }

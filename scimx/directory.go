@@ -264,9 +264,20 @@ func (d *Directory) Members(ctx context.Context, tenant, id, after string, limit
 }
 
 // Events returns at most limit (1 to 10,000) events of the tenant's change
-// feed after seq after, in order (R17). It returns an error wrapping
-// [ErrInvalidValue] for a limit out of range or a negative after, or a
-// store's error.
+// feed after seq after, in order (R17). It never skips an event silently:
+// when a retention ([Consumer.Retention], [Tx.PruneEvents]) has deleted
+// the events that follow after (after is less than the oldest kept
+// event's Seq minus one), it returns no events and an error wrapping
+// [ErrPruned] that names the oldest kept Seq; a reader that gets it has
+// missed changes, and reconciles from the groups' current state
+// ([Directory.Groups]) before it reads on from the oldest kept event's
+// Seq minus one. A feed that never had an event, or an after at or past
+// the newest event, is not pruned: it gives no events and no error.
+// (A store keeps its newest event when it prunes, so that the check costs
+// nothing beyond the read.)
+//
+// It returns an error wrapping [ErrInvalidValue] for a limit out of range
+// or a negative after, [ErrPruned], or a store's error.
 func (d *Directory) Events(ctx context.Context, tenant string, after int64, limit int) (evs []FeedEvent, err error) {
 	if limit < 1 || limit > maxPage || after < 0 {
 		return nil, fmt.Errorf("%w: after %d and limit %d: want after ≥ 0 and a limit between 1 and %d", ErrInvalidValue, after, limit, maxPage)
@@ -275,7 +286,27 @@ func (d *Directory) Events(ctx context.Context, tenant string, after int64, limi
 		evs, err = tx.Events(after, limit)
 		return err
 	})
-	return evs, err
+	if err != nil {
+		return nil, err
+	}
+	if err := gap(after, evs); err != nil {
+		return nil, err
+	}
+	return evs, nil
+}
+
+// gap returns an error wrapping ErrPruned when evs, the events read after
+// after, do not start right after it: the sequence has no gaps (R17), so
+// the missing ones were pruned.
+func gap(after int64, evs []FeedEvent) error {
+	if len(evs) == 0 || evs[0].Seq <= after+1 {
+		return nil
+	}
+	first := evs[0].Seq
+	if first == after+2 {
+		return fmt.Errorf("%w: event %d is no longer kept; the oldest kept is %d", ErrPruned, after+1, first)
+	}
+	return fmt.Errorf("%w: events %d to %d are no longer kept; the oldest kept is %d", ErrPruned, after+1, first-1, first)
 }
 
 // maxPage bounds a page of [Directory.Members] and [Directory.Events].

@@ -315,3 +315,55 @@ func orEmpty(s []string) []string {
 	}
 	return s
 }
+
+// prune records a cursor at through in tenant and prunes every event it
+// passed, as a Consumer's Retention does once they are old enough.
+func prune(t *testing.T, store scimx.Store, tenant string, through int64) {
+	t.Helper()
+	err := store.Update(t.Context(), tenant, func(tx scimx.Tx) error {
+		if err := tx.SetCursor("pruner", through); err != nil {
+			return err
+		}
+		_, err := tx.PruneEvents(time.Now().Add(time.Hour))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// R17: a read of the feed never skips pruned events silently. After a
+// retention deleted events 1 to 3, Directory.Events after 0, 1 or 2 is
+// refused with ErrPruned (the reader has missed changes); after 3 it reads
+// on; a feed that never had an event, and an after at or past the newest
+// event, are not pruned.
+func TestR17EventsAfterPrunedEventsIsErrPruned(t *testing.T) {
+	eachStore(t, func(t *testing.T, store scimx.Store) {
+		writeGroups(t, store, "acme", 0, 5)
+		prune(t, store, "acme", 3)
+		d := &scimx.Directory{Store: store}
+		tests := []struct {
+			name, reason, tenant string
+			after                int64
+			want                 []int64
+			err                  error
+		}{
+			{"R17 after 0 on a pruned feed", "events 1 to 3 are gone: the reader missed them", "acme", 0, nil, scimx.ErrPruned},
+			{"R17 after 2", "event 3 is gone", "acme", 2, nil, scimx.ErrPruned},
+			{"R17 after the last pruned", "4 follows 3: nothing is missed", "acme", 3, []int64{4, 5}, nil},
+			{"R17 after the newest", "nothing new, nothing missed", "acme", 5, nil, nil},
+			{"R17 after a seq to come", "a cursor past the newest event reads nothing", "acme", 9, nil, nil},
+			{"R17 a feed that never had events", "nothing was pruned", "other", 0, nil, nil},
+		}
+		tabletest.Check(t, tests)
+		for _, tt := range tests {
+			evs, err := d.Events(t.Context(), tt.tenant, tt.after, 10)
+			if !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
+				t.Errorf("%s: Events after %d: error %v, want %v (%s)", tt.name, tt.after, err, tt.err, tt.reason)
+			}
+			if got := seqsOf(evs); !slices.Equal(got, tt.want) {
+				t.Errorf("%s: Events after %d gave %v, want %v (%s)", tt.name, tt.after, got, tt.want, tt.reason)
+			}
+		}
+	})
+}

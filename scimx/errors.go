@@ -28,6 +28,10 @@ var (
 	// ErrUnknownMembers: the member resolver does not know some member
 	// values; see [UnknownMembersError].
 	ErrUnknownMembers = errors.New("unknown members")
+	// ErrPruned: a read of the change feed after a sequence number older
+	// than the oldest kept event less one, whose next events a retention
+	// has deleted (R17); see [Directory.Events].
+	ErrPruned = errors.New("events were pruned")
 )
 
 // UnknownMembersError names the member values a resolver refused.

@@ -5,7 +5,7 @@
 // own UI and exposes the change feed.
 //
 //	go run ./examples/scim-server [-addr 127.0.0.1:8080] [-token T]... [-db PATH|postgres://…|memory]
-//	    [-strict-members] [-webhook URL [-webhook-max-backoff D]] [-idle-timeout D] [-quiet]
+//	    [-strict-members] [-webhook URL [-webhook-max-backoff D] [-retention D]] [-idle-timeout D] [-quiet]
 //
 // Each -token is a tenant of its own; SCIM_TOKEN adds one more. With no
 // token at all it generates one and prints it. Groups and users live in
@@ -28,8 +28,12 @@
 // (R17): {"events":[…],"next":SEQ}. -webhook URL POSTs every event, of
 // every tenant, as JSON to URL: at least once, in order per tenant,
 // retried with backoff (at most -webhook-max-backoff between tries) until
-// the receiver answers 2xx, resumed after a restart from a cursor in the
-// database.
+// the receiver answers 2xx (a redirect is a failure: point it at the
+// final URL), resumed after a restart from a cursor in the database.
+// -retention D (with -webhook) deletes, at most once a minute, the events
+// older than D that the webhook has delivered; by default every event is
+// kept. A reader of /admin/events whose after is older than what was
+// deleted gets 410 Gone.
 //
 // It serves with the settings of scimx.NewHTTPServer (R18): headers within
 // 10 seconds, a whole request within a minute, an idle kept-alive
@@ -85,6 +89,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	strict := fs.Bool("strict-members", false, "refuse member values that are neither users nor groups of the tenant")
 	webhook := fs.String("webhook", "", "POST every change-feed event as JSON to this URL, retried until it answers 2xx")
 	backoff := fs.Duration("webhook-max-backoff", time.Minute, "the longest wait between retries of a webhook delivery")
+	retention := fs.Duration("retention", 0, "with -webhook, delete delivered events older than this, such as 720h; 0 keeps every event")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: scim-server [flags]
 
@@ -104,6 +109,12 @@ Flags:
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	switch {
+	case *retention < 0:
+		return fmt.Errorf("-retention %s: want 0 (keep every event) or more", *retention)
+	case *retention > 0 && *webhook == "":
+		return errors.New("-retention prunes the events the webhook has delivered: it needs -webhook")
 	}
 	if t := os.Getenv("SCIM_TOKEN"); t != "" {
 		tokens = append(tokens, t)
@@ -135,7 +146,7 @@ Flags:
 	cfg := app.Config{Tokens: tenants, Store: stores.Groups, Users: stores.Users, StrictMembers: *strict, Logger: logger}
 	var hook *app.Webhook
 	if *webhook != "" {
-		hook = &app.Webhook{URL: *webhook, Store: stores.Groups, Tenants: names, MaxBackoff: *backoff, Logger: logger}
+		hook = &app.Webhook{URL: *webhook, Store: stores.Groups, Tenants: names, MaxBackoff: *backoff, Retention: *retention, Logger: logger}
 		if err := hook.Check(); err != nil {
 			return err
 		}

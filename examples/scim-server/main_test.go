@@ -80,6 +80,12 @@ func TestRunRejectsArguments(t *testing.T) {
 	if err := run(context.Background(), []string{"-nope"}, io.Discard); err == nil {
 		t.Error("run accepted an unknown flag")
 	}
+	if err := run(context.Background(), []string{"-retention", "720h", "-db", "memory"}, io.Discard); err == nil {
+		t.Error("run accepted -retention without -webhook, where nothing would prune")
+	}
+	if err := run(context.Background(), []string{"-retention", "-1h", "-webhook", "http://127.0.0.1:1/", "-db", "memory"}, io.Discard); err == nil {
+		t.Error("run accepted a negative -retention")
+	}
 }
 
 // What a real Okta or Entra ID tenant does first, against the running

@@ -273,6 +273,8 @@ func reply(w http.ResponseWriter, status int, v any, err error) {
 			writeError(w, http.StatusBadRequest, err)
 		case errors.Is(err, scimx.ErrConflict):
 			writeError(w, http.StatusConflict, err)
+		case errors.Is(err, scimx.ErrPruned):
+			writeError(w, http.StatusGone, err)
 		default:
 			writeError(w, http.StatusInternalServerError, errors.New("internal error"))
 		}

@@ -89,12 +89,21 @@ const (
 
 // events serves GET /admin/events?after=SEQ&limit=N: the tenant's events
 // after SEQ (default 0, the start), at most N (1 to 1,000, default 100).
+// A parameter given twice, or one it does not know, is a 400; an after
+// whose next events a retention deleted (-retention) is a 410 Gone, with
+// a JSON error naming the oldest kept seq: the reader has missed changes
+// and reconciles from /admin/groups before it reads on.
 func (a *admin) events(w http.ResponseWriter, r *http.Request) {
 	tenant, _ := scimx.TenantFrom(r.Context())
 	q := r.URL.Query()
 	after, limit := int64(0), defaultEventLimit
 	var err error
-	if v := q.Get("after"); v != "" || q.Has("after") {
+	for k, vs := range q {
+		if err == nil && len(vs) > 1 {
+			err = fmt.Errorf("%w: %s is given %d times; give it once", errBadRequest, shortQuote(k), len(vs))
+		}
+	}
+	if v := q.Get("after"); err == nil && (v != "" || q.Has("after")) {
 		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
 			err = fmt.Errorf("%w: after must be a sequence number, 0 or more", errBadRequest)
 		}

@@ -132,6 +132,8 @@ func TestAdminEvents(t *testing.T) {
 				{"limit too large", "?limit=1001", "a page is bounded: at most 1,000 events"},
 				{"limit not a number", "?limit=ten", "limit is a number"},
 				{"unknown parameter", "?since=3", "a misspelt parameter is refused, not ignored"},
+				{"after twice", "?after=1&after=2", "which one the reader means is not for the server to guess"},
+				{"limit twice", "?limit=1&limit=2", "the same holds for limit"},
 			}
 			tabletest.Check(t, bad)
 			for _, tt := range bad {
@@ -342,5 +344,46 @@ func TestWebhookRefusesRedirects(t *testing.T) {
 	defer mu.Unlock()
 	if posts != 1 || others != 0 {
 		t.Errorf("%d POSTs and %d other requests, want the one POST", posts, others)
+	}
+}
+
+// R17: a reader of /admin/events whose after is older than what a
+// retention pruned gets 410 Gone with a JSON error naming the oldest kept
+// seq, never the later events as if nothing were missing; from the oldest
+// kept seq less one it reads on.
+func TestR17AdminEventsGoneAfterPruning(t *testing.T) {
+	for name, open := range databases(t) {
+		t.Run(name, func(t *testing.T) {
+			stores := open(t)
+			s := serve(t, stores, app.Config{})
+			for _, n := range []string{"A", "B", "C", "D"} {
+				if status, body := call(t, s, "ta", "POST", "/admin/groups", `{"displayName":"`+n+`"}`); status != 201 {
+					t.Fatalf("POST: %d %s", status, body)
+				}
+			}
+			err := stores.Groups.Update(context.Background(), "a", func(tx scimx.Tx) error {
+				if err := tx.SetCursor("webhook", 2); err != nil {
+					return err
+				}
+				_, err := tx.PruneEvents(time.Now().Add(time.Hour))
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range []string{"", "?after=0", "?after=1&limit=10"} {
+				status, body := call(t, s, "ta", "GET", "/admin/events"+q, "")
+				var e struct{ Error string }
+				if status != http.StatusGone || json.Unmarshal([]byte(body), &e) != nil || !strings.Contains(e.Error, "oldest kept is 3") {
+					t.Errorf("GET /admin/events%s after events 1 and 2 were pruned: %d %s, want 410 with an error naming the oldest kept, 3", q, status, body)
+				}
+			}
+			if got := eventsOf(t, s, "ta", "?after=2"); len(got.Events) != 2 || got.Events[0].Seq != 3 || got.Next != 4 {
+				t.Errorf("after the pruned events: %+v, want 3 and 4", got)
+			}
+			if got := eventsOf(t, s, "tb", "?after=0"); len(got.Events) != 0 {
+				t.Errorf("a feed that never had events: %+v, want none and no error", got)
+			}
+		})
 	}
 }
