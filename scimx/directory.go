@@ -40,12 +40,14 @@ type Directory struct {
 	Logger *slog.Logger
 }
 
-// Edit is what [Directory.Edit] changes in a group; nil and empty fields
-// leave it as it is.
+// Edit is what [Directory.Edit] changes in a group; nil fields, and empty
+// Add and Remove, leave it as it is.
 type Edit struct {
-	// Name renames the group.
+	// Name renames the group; an empty name is refused.
 	Name *string
-	// Type moves the group to another app-local type.
+	// Type moves the group to another app-local type; an empty type is
+	// refused, as a group always has one ([DefaultType] unless the app
+	// says otherwise).
 	Type *string
 	// Members, when non-nil, replaces the member set; Add and Remove must
 	// then be empty.
@@ -99,8 +101,13 @@ func (d *Directory) Create(ctx context.Context, tenant string, g group.Group) (R
 // one event, unless u changes nothing. It returns the group after the
 // change, without members.
 //
-// It returns an error wrapping [ErrNotFound] for an unknown id, and those
-// of [Directory.Create] for what u sets.
+// Its event's kind is the first that applies of renamed, externalId
+// changed, type changed and members changed (R17): Added and Removed list
+// the member changes whatever the kind.
+//
+// It returns an error wrapping [ErrNotFound] for an unknown id,
+// [ErrInvalidValue] for an empty Type or for Members beside Add or Remove,
+// and those of [Directory.Create] for what u sets.
 func (d *Directory) Edit(ctx context.Context, tenant, id string, u Edit) (Record, error) {
 	if u.Name != nil {
 		if err := appName(*u.Name); err != nil {
@@ -108,6 +115,9 @@ func (d *Directory) Edit(ctx context.Context, tenant, id string, u Edit) (Record
 		}
 	}
 	if u.Type != nil {
+		if *u.Type == "" {
+			return Record{}, fmt.Errorf("%w: an empty type; every group has one (%s unless the app gives another)", ErrInvalidValue, DefaultType)
+		}
 		if err := appValues(*u.Type); err != nil {
 			return Record{}, err
 		}
@@ -162,6 +172,9 @@ func (d *Directory) Edit(ctx context.Context, tenant, id string, u Edit) (Record
 		e.kind, e.oldName = changeKind(cur, c)
 		e.OldName = e.oldName
 		if e.kind == MembersChanged && c.Type != nil {
+			// A type change outranks a member change (R17's order): the
+			// event's Added and Removed carry the members either way, and
+			// nothing else would tell that the type changed.
 			e.kind = TypeChanged
 		}
 		return e, nil

@@ -201,6 +201,11 @@ func TestR17DirectoryRefusesWhatTheRulesForbid(t *testing.T) {
 					_, err := d.Edit(ctx, "a", eng.ID, scimx.Edit{Type: ptr("T\xff")})
 					return err
 				}, scimx.ErrInvalidValue},
+			{"R17 empty type", "a group always has a type; an empty one is refused, not stored and not ignored",
+				func() error {
+					_, err := d.Edit(ctx, "a", eng.ID, scimx.Edit{Type: ptr(""), Add: []string{"u2"}})
+					return err
+				}, scimx.ErrInvalidValue},
 			{"R17 edit of an unknown id", "an id the tenant does not have is not found",
 				func() error {
 					_, err := d.Edit(ctx, "a", "nope", scimx.Edit{Add: []string{"u2"}})
@@ -363,6 +368,48 @@ func TestR17EventsAfterPrunedEventsIsErrPruned(t *testing.T) {
 			}
 			if got := seqsOf(evs); !slices.Equal(got, tt.want) {
 				t.Errorf("%s: Events after %d gave %v, want %v (%s)", tt.name, tt.after, got, tt.want, tt.reason)
+			}
+		}
+	})
+}
+
+// R17: an edit's event has one kind, the first that applies of renamed,
+// externalId changed, type changed and members changed; Added, Removed and
+// OldName carry the rest, so that no change goes unannounced.
+func TestR17EditKindIsTheFirstThatApplies(t *testing.T) {
+	tests := []struct {
+		name, reason string
+		edit         scimx.Edit
+		want         scimx.Kind
+	}{
+		{"R17 members only", "only members joined or left", scimx.Edit{Add: []string{"u2"}}, scimx.MembersChanged},
+		{"R17 type only", "a move to another type", scimx.Edit{Type: ptr("Teams"), Add: []string{"u1"}}, scimx.TypeChanged},
+		{"R17 members and type", "type outranks members: Added and Removed list the members, nothing else the type",
+			scimx.Edit{Type: ptr("Teams"), Members: &[]string{"u2"}}, scimx.TypeChanged},
+		{"R17 name, type and members", "a rename outranks both, with OldName", scimx.Edit{Name: ptr("Eng 2"), Type: ptr("Teams"), Add: []string{"u2"}}, scimx.Renamed},
+	}
+	tabletest.Check(t, tests)
+	eachStore(t, func(t *testing.T, store scimx.Store) {
+		d := &scimx.Directory{Store: store}
+		for _, tt := range tests {
+			g, err := d.Create(t.Context(), "a", group.Group{Name: tt.name, Members: group.NewMembers("u1")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.edit.Name != nil {
+				tt.edit.Name = ptr(tt.name + " renamed")
+			}
+			if _, err := d.Edit(t.Context(), "a", g.ID, tt.edit); err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			evs := feedOf(t, store, "a")
+			last := evs[len(evs)-1]
+			wantAdded := []string{"u2"}
+			if slices.Contains(tt.edit.Add, "u1") {
+				wantAdded = []string{} // u1 is a member already
+			}
+			if last.Kind != tt.want || !slices.Equal(last.Added, wantAdded) {
+				t.Errorf("%s: kind %q with added %v, want %q with %v added (%s)", tt.name, last.Kind, last.Added, tt.want, wantAdded, tt.reason)
 			}
 		}
 	})
