@@ -56,6 +56,14 @@ type ResourceType struct {
 // invalidValue, [ErrInvalidPath] 400 invalidPath and [ErrInvalidFilter] 400
 // invalidFilter, each with the error's text as its detail; any other error
 // is a 500 without its text, logged.
+//
+// /ServiceProviderConfig advertises ETags: a handler that returns a
+// positive [Resource.Version] honours If-Match on Replace, Patch and
+// Delete by calling [CheckIfMatch] with the resource's current version in
+// the transaction that writes it, and returning its error, a 412, before
+// it changes anything. The library cannot check it for the handler
+// without a race: only the handler's transaction knows the version it
+// writes over.
 type ResourceHandler interface {
 	// Create stores a new resource (POST).
 	Create(ctx context.Context, tenant string, attrs map[string]any) (Resource, error)
@@ -64,11 +72,14 @@ type ResourceHandler interface {
 	// List returns the page q asks for (GET, and the filtered reads of
 	// Okta and Entra ID).
 	List(ctx context.Context, tenant string, q ListQuery) (ResourcePage, error)
-	// Replace replaces the resource of that id with attrs (PUT).
+	// Replace replaces the resource of that id with attrs (PUT), if
+	// [CheckIfMatch] allows its current version.
 	Replace(ctx context.Context, tenant, id string, attrs map[string]any) (Resource, error)
-	// Patch applies ops to the resource of that id, all or none (PATCH).
+	// Patch applies ops to the resource of that id, all or none (PATCH),
+	// if [CheckIfMatch] allows its current version.
 	Patch(ctx context.Context, tenant, id string, ops []PatchOp) (Resource, error)
-	// Delete deletes the resource of that id (DELETE).
+	// Delete deletes the resource of that id (DELETE), if [CheckIfMatch]
+	// allows its current version.
 	Delete(ctx context.Context, tenant, id string) error
 }
 
@@ -152,6 +163,42 @@ var (
 	// invalidFilter).
 	ErrInvalidFilter = errors.New("invalid filter")
 )
+
+// ifMatchKey is the context key of a request's If-Match header.
+type ifMatchKey struct{}
+
+// CheckIfMatch checks the If-Match header of the request whose context ctx
+// is, as a [ResourceHandler]'s Replace, Patch and Delete get it, against
+// version, the resource's current version (its ETag W/"<version>"). It
+// returns nil when the request has no If-Match, or one that names version
+// (a weak or strong tag, one of a list, or *), and otherwise an error
+// wrapping [ErrVersionMismatch], answered 412 with the current ETag in its
+// detail. Call it in the transaction that writes, before writing.
+func CheckIfMatch(ctx context.Context, version int64) error {
+	header, _ := ctx.Value(ifMatchKey{}).(string)
+	if header == "" || etagMatches(header, version) {
+		return nil
+	}
+	return versionError{version}
+}
+
+// versionError is CheckIfMatch's refusal.
+type versionError struct{ version int64 }
+
+func (e versionError) Error() string {
+	return fmt.Sprintf("the resource is at version %s, which If-Match does not name", etag(e.version))
+}
+
+func (versionError) Is(target error) bool { return target == ErrVersionMismatch }
+
+// withIfMatch returns r's context with its If-Match header, for
+// CheckIfMatch.
+func withIfMatch(r *http.Request) context.Context {
+	if im := r.Header.Get("If-Match"); im != "" {
+		return context.WithValue(r.Context(), ifMatchKey{}, im)
+	}
+	return r.Context()
+}
 
 // schemaOf returns the elimity schema of a URN a ResourceType may name.
 func schemaOf(urn string) (schema.Schema, bool) {
@@ -266,7 +313,7 @@ func (a *resourceAdapter) Replace(r *http.Request, id string, attrs scim.Resourc
 	if err != nil {
 		return scim.Resource{}, err
 	}
-	res, err := a.h.Replace(r.Context(), t, id, attrs)
+	res, err := a.h.Replace(withIfMatch(r), t, id, attrs)
 	return a.resource(r, res, err)
 }
 
@@ -275,7 +322,7 @@ func (a *resourceAdapter) Delete(r *http.Request, id string) error {
 	if err != nil {
 		return err
 	}
-	return a.log(r.Context(), a.h.Delete(r.Context(), t, id))
+	return a.log(r.Context(), a.h.Delete(withIfMatch(r), t, id))
 }
 
 func (a *resourceAdapter) Patch(r *http.Request, id string, ops []scim.PatchOperation) (scim.Resource, error) {
@@ -290,7 +337,7 @@ func (a *resourceAdapter) Patch(r *http.Request, id string, ops []scim.PatchOper
 			out[i].Path = a.spellPath(*op.Path)
 		}
 	}
-	res, err := a.h.Patch(r.Context(), t, id, out)
+	res, err := a.h.Patch(withIfMatch(r), t, id, out)
 	return a.resource(r, res, err)
 }
 

@@ -99,13 +99,16 @@ func (u *testUsers) List(_ context.Context, tenant string, q scimx.ListQuery) (s
 	return scimx.ResourcePage{Total: len(match), Resources: match[start:min(start+q.Count, len(match))]}, nil
 }
 
-func (u *testUsers) Replace(_ context.Context, tenant, id string, attrs map[string]any) (scimx.Resource, error) {
+func (u *testUsers) Replace(ctx context.Context, tenant, id string, attrs map[string]any) (scimx.Resource, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	users := u.tenant(tenant)
 	r, ok := users[id]
 	if !ok {
 		return scimx.Resource{}, fmt.Errorf("user %s: %w", id, scimx.ErrNotFound)
+	}
+	if err := scimx.CheckIfMatch(ctx, r.Version); err != nil {
+		return scimx.Resource{}, err
 	}
 	if u.taken(users, userName(attrs), id) {
 		return scimx.Resource{}, fmt.Errorf("user %q exists: %w", userName(attrs), scimx.ErrConflict)
@@ -116,13 +119,16 @@ func (u *testUsers) Replace(_ context.Context, tenant, id string, attrs map[stri
 	return r, nil
 }
 
-func (u *testUsers) Patch(_ context.Context, tenant, id string, ops []scimx.PatchOp) (scimx.Resource, error) {
+func (u *testUsers) Patch(ctx context.Context, tenant, id string, ops []scimx.PatchOp) (scimx.Resource, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	users := u.tenant(tenant)
 	r, ok := users[id]
 	if !ok {
 		return scimx.Resource{}, fmt.Errorf("user %s: %w", id, scimx.ErrNotFound)
+	}
+	if err := scimx.CheckIfMatch(ctx, r.Version); err != nil {
+		return scimx.Resource{}, err
 	}
 	attrs := maps.Clone(r.Attributes)
 	for _, op := range ops {
@@ -143,12 +149,16 @@ func (u *testUsers) Patch(_ context.Context, tenant, id string, ops []scimx.Patc
 	return r, nil
 }
 
-func (u *testUsers) Delete(_ context.Context, tenant, id string) error {
+func (u *testUsers) Delete(ctx context.Context, tenant, id string) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	users := u.tenant(tenant)
-	if _, ok := users[id]; !ok {
+	r, ok := users[id]
+	if !ok {
 		return fmt.Errorf("user %s: %w", id, scimx.ErrNotFound)
+	}
+	if err := scimx.CheckIfMatch(ctx, r.Version); err != nil {
+		return err
 	}
 	delete(users, id)
 	return nil
@@ -374,4 +384,52 @@ func TestPatchPathsArriveInTheSchemasSpelling(t *testing.T) {
 			}
 		})
 	}
+}
+
+// /ServiceProviderConfig advertises ETags, so If-Match binds the app's
+// resource types too: a handler that checks scimx.CheckIfMatch in its
+// write refuses a stale version with 412 (scimType absent, the current
+// ETag in the detail) and changes nothing, and takes the current one, a
+// list that holds it, or *, for PUT, PATCH and DELETE.
+func TestUsersIfMatch(t *testing.T) {
+	s, _ := usersServer(t, scimx.ServerOptions{})
+	r := s.do(t, "POST", "/Users", `{`+userSchemaJSON+`,"userName":"ann@example.com","active":true}`).must(t, 201)
+	id, _ := r.body["id"].(string)
+	put := `{` + userSchemaJSON + `,"userName":"ann@example.com","active":true}`
+	patch := wirePatch(`{"op":"replace","path":"active","value":false}`)
+	tests := []struct {
+		name, reason, method, body, ifMatch string
+		status                              int
+	}{
+		{"PUT stale", "version 1 was replaced by 2", "PUT", put, `W/"1"`, 412},
+		{"PUT current", "the current version is taken", "PUT", put, `W/"2"`, 200},
+		{"PUT no longer current", "the PUT made version 3", "PUT", put, `W/"2"`, 412},
+		{"PATCH stale", "a deactivation over a version the client has not seen is refused", "PATCH", patch, `W/"2"`, 412},
+		{"PATCH in a list", "a list of tags that holds the current one matches", "PATCH", patch, `W/"1", W/"3"`, 200},
+		{"PATCH strong tag", "If-Match compares weakly: a strong tag of the version matches", "PATCH", patch, `"4"`, 200},
+		{"DELETE stale", "a delete over a version the client has not seen is refused", "DELETE", "", `W/"3"`, 412},
+		{"DELETE any", "* matches any version", "DELETE", "", `*`, 204},
+	}
+	tabletest.Check(t, tests)
+	s.do(t, "PUT", "/Users/"+id, put).must(t, 200) // no If-Match: version 2
+	version := int64(2)
+	for _, tt := range tests {
+		got := s.do(t, tt.method, "/Users/"+id, tt.body, "If-Match", tt.ifMatch)
+		if got.status != tt.status {
+			t.Fatalf("%s: %s with If-Match %s: %d %s, want %d (%s)", tt.name, tt.method, tt.ifMatch, got.status, got.raw, tt.status, tt.reason)
+		}
+		if tt.status == 412 {
+			if detail, _ := got.body["detail"].(string); !strings.Contains(detail, fmt.Sprintf(`W/"%d"`, version)) {
+				t.Errorf("%s: the 412 %s does not name the current ETag W/\"%d\"", tt.name, got.raw, version)
+			}
+			if tt.method != "DELETE" {
+				if cur := s.do(t, "GET", "/Users/"+id, "").must(t, 200); cur.header.Get("ETag") != fmt.Sprintf(`W/"%d"`, version) {
+					t.Errorf("%s: a refused write changed the user: ETag %s", tt.name, cur.header.Get("ETag"))
+				}
+			}
+			continue
+		}
+		version++
+	}
+	s.do(t, "GET", "/Users/"+id, "").must(t, 404)
 }
