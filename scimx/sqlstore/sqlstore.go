@@ -187,7 +187,11 @@ func (s *Store) View(ctx context.Context, tenant string, f func(scimx.Tx) error)
 // Update implements [scimx.Store]. On SQLite the writers of s take turns
 // in the process, first come first served, before they take a connection,
 // rather than spinning on SQLite's write lock; one whose ctx ends while it
-// waits leaves the queue and gets ctx.Err().
+// waits leaves the queue and gets ctx.Err(). So f must not call Update on
+// s again, for any tenant: the inner call waits for the outer one until
+// its ctx ends. Writers of another Store or process on the same file still
+// meet at SQLite's write lock, where they wait up to the busy timeout,
+// whatever their ctx: give one SQLite file one Store per process.
 func (s *Store) Update(ctx context.Context, tenant string, f func(scimx.Tx) error) error {
 	if s.dialect == sqldialect.SQLite {
 		s.stmts.prepare(ctx, s.db)
