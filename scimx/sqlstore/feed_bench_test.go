@@ -233,7 +233,8 @@ func BenchmarkFeedCost(b *testing.B) {
 			store, settle = s.open(b)
 			with := serve(store, func() {})
 			with.prefill(feedSize())
-			settle()       // once the feed holds its history, as autovacuum would
+			// Once the feed holds its history, as autovacuum would.
+			settle()
 			for range 10 { // warm both up: connections, caches, plans
 				without.call()
 				with.call()
