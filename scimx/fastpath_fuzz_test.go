@@ -93,7 +93,9 @@ func checkFastTrees(t *testing.T, s string) (path, filt bool) {
 // fuzzShapes is the number of operation shapes of diffRequests.
 const fuzzShapes = 7
 
-type diffRequest struct{ method, path, body string }
+// diffRequest is one request of a differential test, with an If-Match
+// header when ifMatch is set.
+type diffRequest struct{ method, path, body, ifMatch string }
 
 // diffRequests returns the requests that put s to use: a PATCH of group
 // g1 whose operation, by shape, takes s as its path or as a key of its
@@ -121,10 +123,10 @@ func diffRequests(s string, shape uint8) []diffRequest {
 	}
 	body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + ops + `]}`
 	return []diffRequest{
-		{http.MethodPatch, "/v2/Groups/g1", body},
-		{http.MethodPatch, "/v2/Groups/g1?attributes=displayName,members", body},
-		{http.MethodGet, "/v2/Groups?filter=" + url.QueryEscape(s), ""},
-		{http.MethodGet, "/v2/Groups?count=1&startIndex=2&filter=" + url.QueryEscape(s), ""},
+		{method: http.MethodPatch, path: "/v2/Groups/g1", body: body},
+		{method: http.MethodPatch, path: "/v2/Groups/g1?attributes=displayName,members", body: body},
+		{method: http.MethodGet, path: "/v2/Groups?filter=" + url.QueryEscape(s)},
+		{method: http.MethodGet, path: "/v2/Groups?count=1&startIndex=2&filter=" + url.QueryEscape(s)},
 	}
 }
 
@@ -201,6 +203,9 @@ func (d *diffServer) do(t *testing.T, client *http.Client, r diffRequest) diffAn
 	}
 	req.Header.Set("Authorization", "Bearer token-a")
 	req.Header.Set("Content-Type", "application/scim+json")
+	if r.ifMatch != "" {
+		req.Header.Set("If-Match", r.ifMatch)
+	}
 	res, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
