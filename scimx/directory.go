@@ -33,6 +33,14 @@ type Directory struct {
 	// [ErrConflict], as a SCIM rename is refused, so that a push's
 	// exact-name association (R5) never finds two groups.
 	AllowDuplicateNames bool
+	// UnknownMembers, when set, says which member values a tenant knows,
+	// as [ServerOptions.Members] does for SCIM requests: it returns those
+	// of ids that are not users of the tenant. Create and Edit refuse to add
+	// any of them with an [*UnknownMembersError] naming them, and change
+	// nothing; values that are ids of the tenant's groups are accepted
+	// without asking, and removals are never checked. Nil accepts any
+	// value.
+	UnknownMembers func(ctx context.Context, tenant string, ids []string) (unknown []string, err error)
 	// OnChange, when set, is called after each committed write, as
 	// [ServerOptions.OnChange] is: best effort.
 	OnChange func(ctx context.Context, e Event)
@@ -63,8 +71,9 @@ type Edit struct {
 //
 // It returns an error wrapping [group.ErrInvalid] for an invalid name,
 // [ErrInvalidValue] for an empty, overlong or control-character member
-// value, type or externalId, and [ErrConflict] for a name another group
-// holds (unless AllowDuplicateNames); a store's error otherwise.
+// value, type or externalId, [ErrConflict] for a name another group holds
+// (unless AllowDuplicateNames), [ErrUnknownMembers] for members that
+// UnknownMembers refuses, or the error of UnknownMembers or of the store.
 func (d *Directory) Create(ctx context.Context, tenant string, g group.Group) (Record, error) {
 	g.ID, g.Origin = "", origin.Target
 	if g.Type == "" {
@@ -82,6 +91,9 @@ func (d *Directory) Create(ctx context.Context, tenant string, g group.Group) (R
 	var rec Record
 	_, err := d.write(ctx, tenant, func(tx Tx) (commit, error) {
 		if err := d.nameFree(tx, "", g.Name); err != nil {
+			return commit{}, err
+		}
+		if err := d.resolve(ctx, tenant, tx, g.Members.Slice()); err != nil {
 			return commit{}, err
 		}
 		var err error
@@ -107,7 +119,8 @@ func (d *Directory) Create(ctx context.Context, tenant string, g group.Group) (R
 //
 // It returns an error wrapping [ErrNotFound] for an unknown id,
 // [ErrInvalidValue] for an empty Type or for Members beside Add or Remove,
-// and those of [Directory.Create] for what u sets.
+// and those of [Directory.Create] for what u sets (UnknownMembers is asked
+// about the values that join).
 func (d *Directory) Edit(ctx context.Context, tenant, id string, u Edit) (Record, error) {
 	if u.Name != nil {
 		if err := appName(*u.Name); err != nil {
@@ -162,6 +175,9 @@ func (d *Directory) Edit(ctx context.Context, tenant, id string, u Edit) (Record
 		}
 		if c.Name == nil && c.Type == nil && len(c.Remove) == 0 && len(c.Add) == 0 {
 			return commit{}, nil // nothing to do
+		}
+		if err := d.resolve(ctx, tenant, tx, c.Add); err != nil {
+			return commit{}, err
 		}
 		after, err := tx.Change(id, c)
 		if err != nil {
@@ -343,6 +359,32 @@ func (d *Directory) write(ctx context.Context, tenant string, f func(Tx) (commit
 		notify(ctx, d.Logger, d.OnChange, e.Event)
 	}
 	return e, nil
+}
+
+// resolve refuses, when d.UnknownMembers is set, the values of ids that
+// are neither groups of the tenant nor values it knows.
+func (d *Directory) resolve(ctx context.Context, tenant string, tx Tx, ids []string) error {
+	if d.UnknownMembers == nil || len(ids) == 0 {
+		return nil
+	}
+	groups, err := tx.GroupIDs(ids)
+	if err != nil {
+		return err
+	}
+	users := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return slices.Contains(groups, id) })
+	if len(users) == 0 {
+		return nil
+	}
+	unknown, err := d.UnknownMembers(ctx, tenant, users)
+	if err != nil {
+		return fmt.Errorf("resolve members: %w", err)
+	}
+	if len(unknown) > 0 {
+		unknown = slices.Clone(unknown)
+		slices.Sort(unknown)
+		return &UnknownMembersError{Members: slices.Compact(unknown)}
+	}
+	return nil
 }
 
 // nameFree refuses name when a group other than id holds it.

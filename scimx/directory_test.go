@@ -414,3 +414,61 @@ func TestR17EditKindIsTheFirstThatApplies(t *testing.T) {
 		}
 	})
 }
+
+// A Directory with UnknownMembers refuses, as a SCIM request with
+// ServerOptions.Members is refused, to add member values that are neither
+// users it knows nor groups of the tenant, naming them, and writes
+// nothing; a group id and a known user are members, and removals are not
+// checked.
+func TestDirectoryUnknownMembers(t *testing.T) {
+	eachStore(t, func(t *testing.T, store scimx.Store) {
+		ctx := t.Context()
+		known := map[string]bool{"u1": true, "u2": true}
+		d := &scimx.Directory{Store: store, UnknownMembers: func(_ context.Context, _ string, ids []string) ([]string, error) {
+			var out []string
+			for _, id := range ids {
+				if !known[id] {
+					out = append(out, id)
+				}
+			}
+			return out, nil
+		}}
+		eng, err := d.Create(ctx, "a", group.Group{Name: "Eng", Members: group.NewMembers("u1")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			name, reason string
+			write        func() error
+			want         error
+		}{
+			{"Create with an unknown member", "nobody of that id", func() error {
+				_, err := d.Create(ctx, "a", group.Group{Name: "Ops", Members: group.NewMembers("u1", "ghost")})
+				return err
+			}, scimx.ErrUnknownMembers},
+			{"Edit adding an unknown member", "the rename beside it does not apply either", func() error {
+				_, err := d.Edit(ctx, "a", eng.ID, scimx.Edit{Name: ptr("Eng 2"), Add: []string{"u2", "ghost"}})
+				return err
+			}, scimx.ErrUnknownMembers},
+			{"Edit replacing with an unknown member", "a replacement adds its new values", func() error {
+				_, err := d.Edit(ctx, "a", eng.ID, scimx.Edit{Members: &[]string{"ghost"}})
+				return err
+			}, scimx.ErrUnknownMembers},
+		}
+		tabletest.Check(t, tests)
+		before := feedOf(t, store, "a")
+		for _, tt := range tests {
+			err := tt.write()
+			var u *scimx.UnknownMembersError
+			if !errors.Is(err, tt.want) || !errors.As(err, &u) || !slices.Equal(u.Members, []string{"ghost"}) {
+				t.Errorf("%s: %v, want an UnknownMembersError naming ghost (%s)", tt.name, err, tt.reason)
+			}
+		}
+		if after := feedOf(t, store, "a"); len(after) != len(before) {
+			t.Errorf("refused writes appended %d events", len(after)-len(before))
+		}
+		if _, err := d.Edit(ctx, "a", eng.ID, scimx.Edit{Add: []string{eng.ID, "u2"}, Remove: []string{"gone"}}); err != nil {
+			t.Errorf("a group id, a known user and a removal of an unknown value: %v", err)
+		}
+	})
+}
