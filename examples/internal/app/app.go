@@ -36,11 +36,12 @@ type Config struct {
 	// Users holds the users of /scim/v2/Users; nil means new in-memory
 	// ones.
 	Users Users
-	// StrictMembers makes the member resolver refuse, with a SCIM 400
-	// naming them, member values that are neither users nor groups of the
-	// tenant; the request then changes nothing. Without it any member
-	// value is accepted, so that curl and clients that push members
-	// without provisioning users keep working.
+	// StrictMembers makes the member resolver refuse member values that
+	// are neither users nor groups of the tenant, naming them, in SCIM
+	// requests (a SCIM 400) and in the admin API's (a JSON 400); the
+	// request then changes nothing. Without it any member value is
+	// accepted, so that curl and clients that push members without
+	// provisioning users keep working.
 	StrictMembers bool
 	// OnChange, when set, is called after every committed change of a
 	// group, by SCIM or by the admin API: best effort (see
@@ -67,18 +68,20 @@ func New(cfg Config) (http.Handler, error) {
 		users = NewMemUsers()
 	}
 	auth := scimx.BearerTokens(cfg.Tokens)
+	// The admin API stands in for the app's UI, which may give two groups
+	// one name (SPEC.md, "Names on the target").
+	dir := &scimx.Directory{Store: store, AllowDuplicateNames: true, OnChange: cfg.OnChange, Logger: cfg.Logger}
 	opts := scimx.ServerOptions{Auth: auth, BaseURL: cfg.BaseURL, Logger: cfg.Logger, OnChange: cfg.OnChange,
-		Resources: []scimx.ResourceType{usersType(users)}}
+		Resources: []scimx.ResourceType{usersType(users, dir)}}
 	if cfg.StrictMembers {
 		opts.Members = users.Unknown
+		dir.UnknownMembers = users.Unknown
 	}
 	scim, err := scimx.NewServer(store, opts)
 	if err != nil {
 		return nil, err
 	}
-	// The admin API stands in for the app's UI, which may give two groups
-	// one name (SPEC.md, "Names on the target").
-	a := &admin{store: store, dir: &scimx.Directory{Store: store, AllowDuplicateNames: true, OnChange: cfg.OnChange, Logger: cfg.Logger}}
+	a := &admin{store: store, dir: dir}
 	api := http.NewServeMux()
 	api.HandleFunc("GET /admin/events", a.events)
 	api.HandleFunc("GET /admin/groups", a.list)
@@ -269,7 +272,8 @@ func reply(w http.ResponseWriter, status int, v any, err error) {
 		switch {
 		case errors.Is(err, scimx.ErrNotFound):
 			writeError(w, http.StatusNotFound, errors.New("no group has that id")) // never echo the id
-		case errors.Is(err, group.ErrInvalid), errors.Is(err, scimx.ErrInvalidValue), errors.Is(err, errBadRequest):
+		case errors.Is(err, group.ErrInvalid), errors.Is(err, scimx.ErrInvalidValue), errors.Is(err, errBadRequest),
+			errors.Is(err, scimx.ErrUnknownMembers):
 			writeError(w, http.StatusBadRequest, err)
 		case errors.Is(err, scimx.ErrConflict):
 			writeError(w, http.StatusConflict, err)

@@ -97,9 +97,11 @@ type Users interface {
 	// [scimx.ErrNotFound] for an unknown id, [scimx.ErrConflict] for a
 	// userName another user has, or change's error.
 	Update(ctx context.Context, tenant, id string, change func(*User) error) (User, error)
-	// Delete deletes the user of that id, or returns an error wrapping
-	// [scimx.ErrNotFound].
-	Delete(ctx context.Context, tenant, id string) error
+	// Delete deletes the user of that id in one transaction, in which it
+	// first calls check, when not nil, with the user: an error of check
+	// deletes nothing and is returned. It returns an error wrapping
+	// [scimx.ErrNotFound] for an unknown id, or check's error.
+	Delete(ctx context.Context, tenant, id string, check func(User) error) error
 	// Unknown returns those of ids that are ids of no user of the tenant,
 	// in the order given.
 	Unknown(ctx context.Context, tenant string, ids []string) ([]string, error)
@@ -324,12 +326,17 @@ func (m *MemUsers) Update(ctx context.Context, tenant, id string, change func(*U
 }
 
 // Delete implements [Users].
-func (m *MemUsers) Delete(ctx context.Context, tenant, id string) error {
+func (m *MemUsers) Delete(ctx context.Context, tenant, id string, check func(User) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t := m.tenant(tenant, false)
 	if t == nil || t.users[id] == nil {
 		return errNoUser{}
+	}
+	if check != nil {
+		if err := check(copyUser(t.users[id])); err != nil {
+			return err
+		}
 	}
 	delete(t.names, userNameKey(t.users[id].UserName))
 	delete(t.users, id)

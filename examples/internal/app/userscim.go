@@ -6,24 +6,31 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/groupsync/groupsync/scimx"
 )
 
 // usersType is the SCIM resource type of the app's users, served by
-// scimx.NewServer behind the checks and the tenancy of Groups (R18, R16).
-func usersType(users Users) scimx.ResourceType {
+// scimx.NewServer behind the checks and the tenancy of Groups (R18, R16);
+// dir removes a deleted user from its groups.
+func usersType(users Users, dir *scimx.Directory) scimx.ResourceType {
 	return scimx.ResourceType{
 		Name:       "User",
 		Endpoint:   "/Users",
 		Schema:     scimx.UserSchema,
 		Extensions: []string{scimx.EnterpriseUserSchema},
-		Handler:    &userHandler{users: users},
+		Handler:    &userHandler{users: users, dir: dir},
 	}
 }
 
-// userHandler serves /Users over a Users store.
-type userHandler struct{ users Users }
+// userHandler serves /Users over a Users store. Its writes honour If-Match
+// (scimx.CheckIfMatch) in the store's transaction: a stale version is a
+// 412 and changes nothing.
+type userHandler struct {
+	users Users
+	dir   *scimx.Directory
+}
 
 var _ scimx.ResourceHandler = (*userHandler)(nil)
 
@@ -90,6 +97,9 @@ func (h *userHandler) Replace(ctx context.Context, tenant, id string, attrs map[
 		return scimx.Resource{}, err
 	}
 	u, err := h.users.Update(ctx, tenant, id, func(u *User) error {
+		if err := scimx.CheckIfMatch(ctx, u.Version); err != nil {
+			return err
+		}
 		*u = next
 		return nil
 	})
@@ -98,6 +108,9 @@ func (h *userHandler) Replace(ctx context.Context, tenant, id string, attrs map[
 
 func (h *userHandler) Patch(ctx context.Context, tenant, id string, ops []scimx.PatchOp) (scimx.Resource, error) {
 	u, err := h.users.Update(ctx, tenant, id, func(u *User) error {
+		if err := scimx.CheckIfMatch(ctx, u.Version); err != nil {
+			return err
+		}
 		for i, op := range ops {
 			if err := applyUserOp(u, op); err != nil {
 				return fmt.Errorf("operation %d: %w", i+1, err)
@@ -108,8 +121,29 @@ func (h *userHandler) Patch(ctx context.Context, tenant, id string, ops []scimx.
 	return userResource(u), err
 }
 
+// Delete deletes the user and then removes it from every group of the
+// tenant, one scimx.Directory edit per group, so that each group's change
+// is in the change feed (actor app) and a consumer revokes the access the
+// group gave. The user goes first: with -strict-members no request can
+// add it to a group after the sweep. The sweep runs to its end even when
+// the client goes (within a minute); a group that fails is a 500, logged.
 func (h *userHandler) Delete(ctx context.Context, tenant, id string) error {
-	return h.users.Delete(ctx, tenant, id)
+	if err := h.users.Delete(ctx, tenant, id, func(u User) error { return scimx.CheckIfMatch(ctx, u.Version) }); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	groups, err := h.dir.GroupsOf(ctx, tenant, id)
+	if err != nil {
+		return fmt.Errorf("remove the deleted user from its groups: %w", err)
+	}
+	var errs []error
+	for _, g := range groups {
+		if _, err := h.dir.Edit(ctx, tenant, g.ID, scimx.Edit{Remove: []string{id}}); err != nil && !errors.Is(err, scimx.ErrNotFound) {
+			errs = append(errs, fmt.Errorf("remove the deleted user from group %s: %w", g.ID, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // userResource is the SCIM resource of u.

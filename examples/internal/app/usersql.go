@@ -291,8 +291,20 @@ func (s *SQLUsers) Update(ctx context.Context, tenant, id string, change func(*U
 }
 
 // Delete implements [Users].
-func (s *SQLUsers) Delete(ctx context.Context, tenant, id string) error {
+func (s *SQLUsers) Delete(ctx context.Context, tenant, id string, check func(User) error) error {
 	return s.writeTx(ctx, tenant, func(tx *sql.Tx) error {
+		if check != nil {
+			cur, err := scanUser(tx.QueryRowContext(ctx, s.q(`SELECT `+userColumns+` FROM app_users WHERE tenant = ? AND id = ?`), tenant, id))
+			if errors.Is(err, sql.ErrNoRows) {
+				return errNoUser{}
+			}
+			if err != nil {
+				return err
+			}
+			if err := check(cur); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM app_users WHERE tenant = ? AND id = ?`), tenant, id)
 		if err != nil {
 			return err
