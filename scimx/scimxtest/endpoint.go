@@ -19,8 +19,9 @@ import (
 )
 
 // Endpoint is a running SCIM 2.0 service whose /Groups endpoint
-// [CheckEndpoint] and [TestEndpoint] check: any app's, built with scimx or
-// not. The checks talk to it over HTTP only, as Okta, Entra ID and the other
+// [CheckEndpoint] and [TestEndpoint] check, with the reads of /Users that
+// Okta and Entra ID make to connect: any app's, built with scimx or not.
+// The checks talk to it over HTTP only, as Okta, Entra ID and the other
 // clients of WIRE.md do; what only the app can do (create a group in its own
 // UI, move a group to another type, read that type) it does through the
 // hooks, and a check that needs a hook that is nil is skipped, saying so.
@@ -31,7 +32,7 @@ import (
 // DeleteAppGroup.
 type Endpoint struct {
 	// URL is the SCIM base URL, such as "https://app.example.com/scim/v2":
-	// groups are at URL + "/Groups". Required.
+	// groups are at URL + "/Groups", users at URL + "/Users". Required.
 	URL string
 	// Tenant authorizes the checks' requests, as the credentials configured
 	// in Okta or Entra ID do. Required.
@@ -174,7 +175,8 @@ func Checks() []string {
 var ErrBadEndpoint = errors.New("scimxtest: bad Endpoint")
 
 // CheckEndpoint runs every check of the kit against e, one after another:
-// every request sequence of WIRE.md and the target-side rules of SPEC.md
+// every request sequence of WIRE.md (the reads of /Users with which Okta
+// and Entra ID connect among them) and the target-side rules of SPEC.md
 // (R2, R3, R4, R5, R7, R16, atomic PATCH, paging, projection, filters,
 // ETags, bad input and limits). It calls report, when not nil, with each
 // result as soon as it is known, and returns them all, in the order of

@@ -30,7 +30,10 @@ func ExampleTestEndpoint() {
 
 // CheckEndpoint runs the same checks and returns their results, here
 // against an app built with scimx, served in-process. Without the app's
-// hooks or a second tenant, the checks that need them are skipped.
+// hooks or a second tenant, the checks that need them are skipped. This
+// app serves Groups only, so it fails the Users reads: neither Okta nor
+// Entra ID could be connected to it (ExampleResourceType in scimx shows
+// how an app serves its Users).
 func ExampleCheckEndpoint() {
 	store := &scimx.MemStore{}
 	srv, err := scimx.NewServer(store, scimx.ServerOptions{
@@ -59,6 +62,10 @@ func ExampleCheckEndpoint() {
 	}
 	// Output:
 	// PASS SCIM connection
+	// FAIL Okta and Entra ID connect: the Users reads
+	//    Okta: provisioning cannot be saved: GET /Users?startIndex=1&count=2 answered 404 "Specified endpoint does not exist."
+	//    Entra ID: Test Connection fails: GET /Users?filter=userName+eq+%22<random uuid>%22 answered 404 "Specified endpoint does not exist."
+	//    Entra ID: Test Connection fails: GET /Users?filter=userName%20eq%20%22<random uuid>%22 answered 404 "Specified endpoint does not exist."
 	// PASS Okta catalog apps
 	// PASS Okta wizard apps
 	// PASS Entra ID

@@ -25,7 +25,9 @@ import (
 // nothing but net/http and a filter parser: a second implementation of the
 // target side of SPEC.md, beside scimx, into which the fault table injects
 // one fault at a time. Without a fault it passes the kit; with one, the
-// check made for that fault fails. Groups live in memory, per tenant.
+// check made for that fault fails. Groups live in memory, per tenant; so
+// does a short list of users, which it only lists, as Okta and Entra ID
+// read them when they connect.
 type minimal struct {
 	fault  string
 	tokens map[string]string // bearer token → tenant
@@ -149,7 +151,7 @@ var errNotFound = &apiError{http.StatusNotFound, "", "no such group"}
 func (m *minimal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	tenant, ok := m.tokens[token]
-	if !ok && m.fault == "open" {
+	if !ok && (m.fault == "open" || m.fault == "users open" && strings.HasPrefix(r.URL.Path, "/Users")) {
 		tenant, ok = "a", true
 	}
 	if !ok {
@@ -182,6 +184,8 @@ func (m *minimal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"},
 			"patch": map[string]any{"supported": true}, "filter": map[string]any{"supported": true, "maxResults": 1000},
 			"etag": map[string]any{"supported": true}, "bulk": map[string]any{"supported": false}})
+	case r.URL.Path == "/Users" && r.Method == "GET" && m.fault != "no users":
+		err = m.listUsers(w, r, tenant)
 	case r.URL.Path == "/Groups" && r.Method == "GET":
 		err = m.list(w, r, groups)
 	case r.URL.Path == "/Groups" && r.Method == "POST":
@@ -326,6 +330,111 @@ func (m *minimal) list(w http.ResponseWriter, r *http.Request, groups map[string
 		startIndex, perPage = strconv.Itoa(start), strconv.Itoa(len(res))
 	}
 	writeJSON(w, 200, map[string]any{"schemas": []string{listURN}, "totalResults": total, "startIndex": startIndex, "itemsPerPage": perPage, "Resources": res})
+	return nil
+}
+
+// musers are the users of the minimal service's tenants, which it only
+// lists: three in tenant a, so that Okta's count=2 takes a page of them.
+var musers = map[string][]muser{
+	"a": {{"u1", "alice@example.com", "e1"}, {"u2", "bob@example.com", "e2"}, {"u3", "carol@example.com", ""}},
+	"b": {{"u9", "dave@example.com", ""}},
+}
+
+// muser is a user of the minimal service.
+type muser struct{ id, userName, ext string }
+
+// listUsers answers GET /Users: the tenant's users, filtered by userName
+// (without regard to case, RFC 7643), externalId or id eq, joined by and,
+// a page at a time.
+func (m *minimal) listUsers(w http.ResponseWriter, r *http.Request, tenant string) error {
+	q := r.URL.Query()
+	start, count := 1, 100
+	for _, p := range []struct {
+		name string
+		to   *int
+	}{{"startIndex", &start}, {"count", &count}} {
+		if v := q.Get(p.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return bad("invalidValue", "%s is not an integer", p.name)
+			}
+			*p.to = n
+		}
+	}
+	start, count = max(start, 1), min(max(count, 0), 1000)
+	if m.fault == "users count ignored" {
+		count = 1000
+	}
+	var eqs []*filter.AttributeExpression
+	if f := q.Get("filter"); f != "" {
+		if len(f) > 4096 {
+			return bad("invalidFilter", "the filter is too long")
+		}
+		e, err := filter.ParseFilter([]byte(f))
+		if err != nil {
+			return bad("invalidFilter", "the filter does not parse")
+		}
+		for len(eqs) <= 16 {
+			if l, ok := e.(*filter.LogicalExpression); ok && strings.EqualFold(string(l.Operator), "and") {
+				a, ok := l.Right.(*filter.AttributeExpression)
+				if !ok {
+					return bad("invalidFilter", "only eq comparisons joined by and are supported")
+				}
+				eqs, e = append(eqs, a), l.Left
+				continue
+			}
+			a, ok := e.(*filter.AttributeExpression)
+			if !ok {
+				return bad("invalidFilter", "only eq comparisons joined by and are supported")
+			}
+			eqs = append(eqs, a)
+			break
+		}
+		if len(eqs) > 16 {
+			return bad("invalidFilter", "the filter has too many comparisons")
+		}
+	}
+	var matched []muser
+	for _, u := range musers[tenant] {
+		keep := true
+		for _, e := range eqs {
+			if !strings.EqualFold(string(e.Operator), "eq") || e.AttributePath.SubAttribute != nil {
+				return bad("invalidFilter", "only eq comparisons are supported")
+			}
+			want, err := compareValue(e)
+			if err != nil {
+				return err
+			}
+			switch strings.ToLower(e.AttributePath.AttributeName) {
+			case "username":
+				keep = keep && strings.EqualFold(u.userName, want)
+			case "externalid":
+				keep = keep && u.ext == want
+			case "id":
+				keep = keep && u.id == want
+			default:
+				return bad("invalidFilter", "unknown attribute %s", e.AttributePath.AttributeName)
+			}
+		}
+		if keep {
+			matched = append(matched, u)
+		}
+	}
+	if len(matched) == 0 && len(eqs) > 0 && m.fault == "404 for no user" {
+		return &apiError{http.StatusNotFound, "", "no such user"}
+	}
+	from := min(start-1, len(matched))
+	to := min(from+count, len(matched))
+	res := []any{}
+	for _, u := range matched[from:to] {
+		o := map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "id": u.id, "userName": u.userName, "active": true,
+			"meta": map[string]any{"resourceType": "User", "location": "Users/" + u.id}}
+		if u.ext != "" {
+			o["externalId"] = u.ext
+		}
+		res = append(res, o)
+	}
+	writeJSON(w, 200, map[string]any{"schemas": []string{listURN}, "totalResults": len(matched), "startIndex": start, "itemsPerPage": len(res), "Resources": res})
 	return nil
 }
 

@@ -11,8 +11,10 @@ import (
 
 // Endpoint returns the [Endpoint] of a Server whose Auth is the default
 // one: the tenants [TenantA] and [TenantB] by their tokens, and hooks that
-// act on the store as the app's own UI would. [TestEndpoint] passes it: the
-// kit's own proof against an app built with scimx.
+// act on the store as the app's own UI would. [TestEndpoint] passes it when
+// the Server's options serve Users too (a [scimx.ResourceType] at
+// "/Users"), which Okta and Entra ID read to connect: the kit's own proof
+// against an app built with scimx.
 func (s *Server) Endpoint() Endpoint {
 	update := func(ctx context.Context, f func(scimx.Tx) error) error {
 		return s.Store.Update(ctx, TenantA, f)

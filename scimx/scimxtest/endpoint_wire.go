@@ -20,6 +20,7 @@ var (
 // checked further.
 var endpointChecks = []check{
 	{name: "SCIM connection", clients: allClients, who: "every client", run: checkConnection},
+	{name: usersCheck, clients: []string{OktaCatalog, OktaWizard, Entra, EntraFlag}, who: "Okta, Entra ID", run: checkUsers},
 	{name: OktaCatalog, clients: []string{OktaCatalog}, who: OktaCatalog, run: checkOktaCatalog},
 	{name: OktaWizard, clients: []string{OktaWizard}, who: OktaWizard, run: checkOktaWizard},
 	{name: Entra, clients: []string{Entra}, who: Entra, run: func(p *probe) { checkEntra(p, false) }},
