@@ -118,6 +118,20 @@ func TestRunCatchesABrokenApp(t *testing.T) {
 				})
 			},
 			[]string{"FAIL  SCIM filters", "FAIL  Entra ID", "FAIL  Okta catalog apps", "Okta catalog apps                  BREAKS"}},
+		{"no /Users", "a proxy that passes only /Groups on keeps Okta from saving provisioning and fails Entra ID's Test Connection",
+			func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if strings.HasPrefix(r.URL.Path, "/scim/v2/Users") {
+						http.NotFound(w, r)
+						return
+					}
+					next.ServeHTTP(w, r)
+				})
+			},
+			[]string{"FAIL  Okta and Entra ID connect: the Users reads",
+				"Okta: provisioning cannot be saved: GET /Users?startIndex=1&count=2 answered 404",
+				"Entra ID: Test Connection fails: GET /Users?filter=userName+eq+%22<random uuid>%22 answered 404",
+				"Okta wizard apps                   BREAKS", "Entra ID with aadOptscim062020     BREAKS"}},
 	}
 	tabletest.Check(t, tests)
 	for _, tc := range tests {
@@ -169,7 +183,7 @@ func TestRunUnreachable(t *testing.T) {
 	if !errors.Is(err, errFailed) {
 		t.Errorf("run = %v, want errFailed", err)
 	}
-	if !strings.Contains(out, "FAIL  SCIM connection") || !strings.Contains(out, "0 passed, 1 failed, 22 skipped") {
+	if !strings.Contains(out, "FAIL  SCIM connection") || !strings.Contains(out, "0 passed, 1 failed, 23 skipped") {
 		t.Errorf("output:\n%s", out)
 	}
 }
