@@ -30,7 +30,7 @@ func Migrate(ctx context.Context, db *sql.DB, d sqldialect.Dialect, component st
 			return errors.New("the SQLite connection has no busy timeout, so concurrent writers fail: open it with one, such as _pragma=busy_timeout(10000) in modernc.org/sqlite's DSN")
 		}
 	}
-	err := InTx(ctx, db, func(tx *sql.Tx) error {
+	err := InTx(ctx, db, d, func(tx *sql.Tx) error {
 		if postgres {
 			// Two concurrent CREATE TABLE IF NOT EXISTS can both try to
 			// create the table on PostgreSQL; the lock makes one wait.
@@ -50,7 +50,7 @@ func Migrate(ctx context.Context, db *sql.DB, d sqldialect.Dialect, component st
 	}
 	for i, stmts := range steps {
 		version := i + 1
-		err := InTx(ctx, db, func(tx *sql.Tx) error {
+		err := InTx(ctx, db, d, func(tx *sql.Tx) error {
 			// Claiming the version first takes the write lock on SQLite
 			// and, on PostgreSQL, makes a concurrent migrator wait for this
 			// one and then find the version taken.
@@ -76,15 +76,27 @@ func Migrate(ctx context.Context, db *sql.DB, d sqldialect.Dialect, component st
 	return nil
 }
 
-// InTx runs f in a transaction of db and commits it if f succeeds; else it
-// rolls it back.
+// InTx runs f in a transaction of db, a database of dialect d, and commits
+// it if f succeeds; else it rolls it back.
+//
+// On PostgreSQL the transaction is READ COMMITTED whatever the server's
+// default_transaction_isolation: a writer that waits for a lock (a
+// tenant's advisory lock, a row's) then reads what the writer before it
+// committed, as the stores' numbering (R17's MAX(seq)+1) and
+// read-then-write steps need. Under REPEATABLE READ its snapshot would
+// predate the lock, and concurrent writers would fail with unique or
+// serialization errors.
 //
 // On SQLite a transaction begins DEFERRED: one that reads first and then
 // writes cannot wait for the write lock (SQLite answers SQLITE_BUSY at once,
 // whatever the busy timeout), since its snapshot may be stale by then. A
 // writing f must therefore write first.
-func InTx(ctx context.Context, db *sql.DB, f func(*sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, nil)
+func InTx(ctx context.Context, db *sql.DB, d sqldialect.Dialect, f func(*sql.Tx) error) error {
+	var opts *sql.TxOptions
+	if d == sqldialect.Postgres {
+		opts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	tx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func TestInTxRollsBackOnPanic(t *testing.T) {
 	}
 	func() {
 		defer func() { _ = recover() }()
-		_ = InTx(ctx, db, func(tx *sql.Tx) error {
+		_ = InTx(ctx, db, sqldialect.SQLite, func(tx *sql.Tx) error {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO t VALUES ('lost')`); err != nil {
 				t.Fatal(err)
 			}
@@ -53,7 +53,7 @@ func TestInTxRollsBackOnPanic(t *testing.T) {
 	}()
 	deadline, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	err := InTx(deadline, db, func(tx *sql.Tx) error {
+	err := InTx(deadline, db, sqldialect.SQLite, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(deadline, `INSERT INTO t VALUES ('kept')`)
 		return err
 	})

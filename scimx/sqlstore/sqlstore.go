@@ -171,7 +171,7 @@ func (s *Store) View(ctx context.Context, tenant string, f func(scimx.Tx) error)
 	run := func(tx *sql.Tx) error { return f(&sqlTx{s: s, tx: tx, ctx: ctx, tenant: tenant}) }
 	if s.dialect == sqldialect.SQLite {
 		s.stmts.prepare(ctx, s.db)
-		return sqlschema.InTx(ctx, s.db, run) // WAL gives a reader a consistent snapshot
+		return sqlschema.InTx(ctx, s.db, s.dialect, run) // WAL gives a reader a consistent snapshot
 	}
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
@@ -200,7 +200,7 @@ func (s *Store) Update(ctx context.Context, tenant string, f func(scimx.Tx) erro
 		}
 		defer s.writers.unlock()
 	}
-	return sqlschema.InTx(ctx, s.db, func(tx *sql.Tx) error {
+	return sqlschema.InTx(ctx, s.db, s.dialect, func(tx *sql.Tx) error {
 		t := &sqlTx{s: s, tx: tx, ctx: ctx, tenant: tenant, write: true}
 		if err := t.lock(); err != nil {
 			return err

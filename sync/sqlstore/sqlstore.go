@@ -271,7 +271,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 // tx runs f in a transaction (see [sqlschema.InTx]): every writing f here
 // writes first.
 func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
-	return sqlschema.InTx(ctx, s.db, f)
+	return sqlschema.InTx(ctx, s.db, s.dialect, f)
 }
 
 // q rewrites the ? placeholders of query for the dialect: $1, $2, … on

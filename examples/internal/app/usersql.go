@@ -83,7 +83,7 @@ func (s *SQLUsers) now() time.Time {
 // writeTx runs f in a transaction of the write pool that holds tenant's
 // lock.
 func (s *SQLUsers) writeTx(ctx context.Context, tenant string, f func(*sql.Tx) error) error {
-	return sqlschema.InTx(ctx, s.write, func(tx *sql.Tx) error {
+	return sqlschema.InTx(ctx, s.write, s.dialect, func(tx *sql.Tx) error {
 		var err error
 		if s.dialect == sqldialect.Postgres {
 			_, err = tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "examples users tenant "+tenant)
