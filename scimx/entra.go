@@ -9,7 +9,7 @@ import (
 	"github.com/elimity-com/scim/schema"
 )
 
-// boolSchema is what stringBooleans knows of a resource type: its
+// boolSchema is what entraValues knows of a resource type: its
 // endpoint, and the attributes of its core schema and of each extension,
 // by URN, to find the boolean ones and the complex ones Entra ID writes
 // as a string.
@@ -24,7 +24,7 @@ type boolSchema struct {
 	refs []string
 }
 
-// stringBooleans passes on a POST, PUT or PATCH of one of the app's
+// entraValues passes on a POST, PUT or PATCH of one of the app's
 // resource types with two shapes Entra ID sends (WIRE.md), which the SCIM
 // library refuses with 400 invalidValue before the app's handler sees
 // them, rewritten as the type's schema declares them:
@@ -46,7 +46,7 @@ type boolSchema struct {
 // holds no such string, at the cost of one scan (two when the type has a
 // manager). It runs after checkBody, on a body that is strict JSON within
 // the limits.
-func stringBooleans(types []ResourceType, next http.Handler) http.Handler {
+func entraValues(types []ResourceType, next http.Handler) http.Handler {
 	var schemas []boolSchema
 	for _, rt := range types {
 		core, ok := schemaOf(rt.Schema)

@@ -158,7 +158,7 @@ func newServer(store Store, opts ServerOptions, fast bool) (http.Handler, error)
 	}
 	next = fixResponses(next)
 	next = serviceProviderConfig(opts.Auth, next)
-	next = stringBooleans(opts.Resources, next)
+	next = entraValues(opts.Resources, next)
 	next = checkBody(lim, next)
 	next = LimitBody(opts.MaxBody, next)
 	next = guard(lim, bodyTimeout, timeout, endpoints, next)
