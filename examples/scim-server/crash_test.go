@@ -145,6 +145,50 @@ func TestRestartKeepsEverything(t *testing.T) {
 	}
 }
 
+// killMidStream PATCHes the group of id from four clients, adding a new
+// member each time, kills the server with SIGKILL in the middle of the
+// stream and returns the members whose PATCH was acknowledged.
+func killMidStream(t *testing.T, p *process, id string) []string {
+	t.Helper()
+	var mu sync.Mutex
+	var acked []string
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for c := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				member := fmt.Sprintf("u-%d-%d", c, i)
+				body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"` + member + `"}]}]}`
+				status, _, err := p.call("PATCH", "/Groups/"+id, body)
+				if err != nil {
+					return // the server is gone
+				}
+				if status == 204 {
+					mu.Lock()
+					acked = append(acked, member)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	time.Sleep(700 * time.Millisecond)
+	_ = p.cmd.Process.Kill() // SIGKILL, mid-stream
+	close(stop)
+	wg.Wait()
+	_ = p.cmd.Wait()
+	if len(acked) < 10 {
+		t.Fatalf("only %d PATCHes were acknowledged before the kill", len(acked))
+	}
+	return acked
+}
+
 // TestKillLosesNothingAcknowledged kills the server with SIGKILL during a
 // stream of PATCHes and checks that every change it acknowledged is there
 // after a restart.
@@ -162,42 +206,7 @@ func TestKillLosesNothingAcknowledged(t *testing.T) {
 			}
 			id := m["id"].(string)
 
-			var mu sync.Mutex
-			var acked []string
-			var wg sync.WaitGroup
-			stop := make(chan struct{})
-			for c := range 4 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := 0; ; i++ {
-						select {
-						case <-stop:
-							return
-						default:
-						}
-						member := fmt.Sprintf("u-%d-%d", c, i)
-						body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"` + member + `"}]}]}`
-						status, _, err := p.call("PATCH", "/Groups/"+id, body)
-						if err != nil {
-							return // the server is gone
-						}
-						if status == 204 {
-							mu.Lock()
-							acked = append(acked, member)
-							mu.Unlock()
-						}
-					}
-				}()
-			}
-			time.Sleep(700 * time.Millisecond)
-			_ = p.cmd.Process.Kill() // SIGKILL, mid-stream
-			close(stop)
-			wg.Wait()
-			_ = p.cmd.Wait()
-			if len(acked) < 10 {
-				t.Fatalf("only %d PATCHes were acknowledged before the kill", len(acked))
-			}
+			acked := killMidStream(t, p, id)
 			got := start(t, db).members(t, id)
 			var lost []string
 			for _, m := range acked {
@@ -304,42 +313,7 @@ func TestKillKeepsTheFeed(t *testing.T) {
 				t.Fatalf("POST: %d %v %v", status, m, err)
 			}
 			id := m["id"].(string)
-			var mu sync.Mutex
-			var acked []string
-			var wg sync.WaitGroup
-			stop := make(chan struct{})
-			for c := range 4 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := 0; ; i++ {
-						select {
-						case <-stop:
-							return
-						default:
-						}
-						member := fmt.Sprintf("u-%d-%d", c, i)
-						body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"` + member + `"}]}]}`
-						status, _, err := p.call("PATCH", "/Groups/"+id, body)
-						if err != nil {
-							return // the server is gone
-						}
-						if status == 204 {
-							mu.Lock()
-							acked = append(acked, member)
-							mu.Unlock()
-						}
-					}
-				}()
-			}
-			time.Sleep(700 * time.Millisecond)
-			_ = p.cmd.Process.Kill() // SIGKILL, mid-stream
-			close(stop)
-			wg.Wait()
-			_ = p.cmd.Wait()
-			if len(acked) < 10 {
-				t.Fatalf("only %d PATCHes were acknowledged before the kill", len(acked))
-			}
+			acked := killMidStream(t, p, id)
 
 			q := start(t, db, flags...)
 			events := q.feed(t)
