@@ -61,51 +61,41 @@ func (u *recordingUsers) Delete(context.Context, string, string) error { return 
 // boolean is still refused by the schema.
 func TestWireEntraStringBooleans(t *testing.T) {
 	const user = `"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]`
-	patch := func(ops ...string) string {
-		return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + strings.Join(ops, ",") + `]}`
-	}
-	tests := []struct {
-		name, reason string
-		method, body string
-		status       int
-		// got reads what the handler was given.
-		got  func(u *recordingUsers) any
-		want any
-	}{{
+	tests := []entraRow{{
 		name:   "Entra's deactivation",
 		reason: "the string boolean Entra sends without aadOptscim062020 reaches the handler as false",
-		method: "PATCH", body: patch(`{"op":"Replace","path":"active","value":"False"}`), status: 200,
+		method: "PATCH", body: userPatch(`{"op":"Replace","path":"active","value":"False"}`), status: 200,
 		got: func(u *recordingUsers) any { return u.ops[0].Value }, want: false,
 	}, {
 		name:   "a reactivation in lower case",
 		reason: "letter case does not matter",
-		method: "PATCH", body: patch(`{"op":"replace","path":"active","value":"true"}`), status: 200,
+		method: "PATCH", body: userPatch(`{"op":"replace","path":"active","value":"true"}`), status: 200,
 		got: func(u *recordingUsers) any { return u.ops[0].Value }, want: true,
 	}, {
 		name:   "a path with the schema's URN",
 		reason: "urn:…:User:active names the same attribute",
-		method: "PATCH", body: patch(`{"op":"replace","path":"urn:ietf:params:scim:schemas:core:2.0:User:active","value":"FALSE"}`), status: 200,
+		method: "PATCH", body: userPatch(`{"op":"replace","path":"urn:ietf:params:scim:schemas:core:2.0:User:active","value":"FALSE"}`), status: 200,
 		got: func(u *recordingUsers) any { return u.ops[0].Value }, want: false,
 	}, {
 		name:   "a path-less replace",
 		reason: "the value object's boolean attributes are rewritten, its strings are not",
-		method: "PATCH", body: patch(`{"op":"replace","value":{"active":"False","displayName":"True"}}`), status: 200,
+		method: "PATCH", body: userPatch(`{"op":"replace","value":{"active":"False","displayName":"True"}}`), status: 200,
 		got:  func(u *recordingUsers) any { return u.ops[0].Value },
 		want: map[string]any{"active": false, "displayName": "True"},
 	}, {
 		name:   "a sub-attribute behind a filter",
 		reason: "emails.primary is a boolean; the filter's own \"true\" stays in the path",
-		method: "PATCH", body: patch(`{"op":"replace","path":"emails[value eq \"true\"].primary","value":"True"}`), status: 200,
+		method: "PATCH", body: userPatch(`{"op":"replace","path":"emails[value eq \"true\"].primary","value":"True"}`), status: 200,
 		got: func(u *recordingUsers) any { return u.ops[0].Value }, want: true,
 	}, {
 		name:   "a string attribute spelled like a boolean",
 		reason: "displayName is a string: \"False\" is a name like any other",
-		method: "PATCH", body: patch(`{"op":"replace","path":"displayName","value":"False"}`), status: 200,
+		method: "PATCH", body: userPatch(`{"op":"replace","path":"displayName","value":"False"}`), status: 200,
 		got: func(u *recordingUsers) any { return u.ops[0].Value }, want: "False",
 	}, {
 		name:   "a string that spells no boolean",
 		reason: "only true and false are rewritten; the schema refuses the rest as before",
-		method: "PATCH", body: patch(`{"op":"replace","path":"active","value":"no"}`), status: 400,
+		method: "PATCH", body: userPatch(`{"op":"replace","path":"active","value":"no"}`), status: 400,
 	}, {
 		name:   "a POST",
 		reason: "Entra's POSTs send booleans, but a string one is read the same way, in multi-valued complex attributes too",
@@ -120,33 +110,7 @@ func TestWireEntraStringBooleans(t *testing.T) {
 		method: "PUT", body: `{` + user + `,"userName":"ann","active":"false"}`, status: 200,
 		got: func(u *recordingUsers) any { return u.attrs["active"] }, want: false,
 	}}
-	tabletest.Check(t, tests)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			users := &recordingUsers{}
-			s := newServer(t, scimx.ServerOptions{Resources: []scimx.ResourceType{{Name: "User", Endpoint: "/Users",
-				Schema: scimx.UserSchema, Extensions: []string{scimx.EnterpriseUserSchema}, Handler: users}}})
-			path := "/Users"
-			if tt.method != "POST" {
-				path += "/u1"
-			}
-			r := s.do(t, tt.method, path, tt.body).must(t, tt.status)
-			if tt.status >= 400 {
-				if typ, _ := r.body["scimType"].(string); typ != "invalidValue" {
-					t.Errorf("scimType %q, want invalidValue; body %s", typ, r.raw)
-				}
-				if users.ops != nil || users.attrs != nil {
-					t.Errorf("a refused request reached the handler")
-				}
-				return
-			}
-			users.mu.Lock()
-			defer users.mu.Unlock()
-			if diff := cmp.Diff(tt.want, tt.got(users)); diff != "" {
-				t.Errorf("the handler got (-want +got):\n%s", diff)
-			}
-		})
-	}
+	runEntraRows(t, tests, scimx.EnterpriseUserSchema)
 }
 
 // A group's name that spells a boolean stays the string it is: Groups
@@ -175,45 +139,36 @@ func TestWireStringBooleansLeaveGroupsAlone(t *testing.T) {
 func TestWireEntraManagerString(t *testing.T) {
 	const ent = scimx.EnterpriseUserSchema
 	user := `"schemas":["` + scimx.UserSchema + `","` + ent + `"]`
-	patch := func(ops ...string) string {
-		return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + strings.Join(ops, ",") + `]}`
-	}
 	manager := map[string]any{"value": "m-42"}
-	tests := []struct {
-		name, reason string
-		method, body string
-		status       int
-		got          func(u *recordingUsers) any
-		want         any
-	}{{
+	tests := []entraRow{{
 		name:   "Entra's PATCH of manager",
 		reason: "the default mapping's Add of the manager's id reaches the handler as {value: id}",
-		method: "PATCH", body: patch(`{"op":"Add","path":"` + ent + `:manager","value":"m-42"}`), status: 200,
+		method: "PATCH", body: userPatch(`{"op":"Add","path":"` + ent + `:manager","value":"m-42"}`), status: 200,
 		got: func(u *recordingUsers) any { return u.ops[0].Value }, want: manager,
 	}, {
 		name:   "manager beside a deactivation",
 		reason: "one PATCH of Entra's carries both; the deactivation must not fail with the manager",
-		method: "PATCH", body: patch(`{"op":"Replace","path":"active","value":"False"}`, `{"op":"Add","path":"`+ent+`:manager","value":"m-42"}`), status: 200,
+		method: "PATCH", body: userPatch(`{"op":"Replace","path":"active","value":"False"}`, `{"op":"Add","path":"`+ent+`:manager","value":"m-42"}`), status: 200,
 		got: func(u *recordingUsers) any { return []any{u.ops[0].Value, u.ops[1].Value} }, want: []any{false, manager},
 	}, {
 		name:   "a path in another letter case",
 		reason: "attribute names are case-insensitive",
-		method: "PATCH", body: patch(`{"op":"replace","path":"` + ent + `:Manager","value":"m-42"}`), status: 200,
+		method: "PATCH", body: userPatch(`{"op":"replace","path":"` + ent + `:Manager","value":"m-42"}`), status: 200,
 		got: func(u *recordingUsers) any { return u.ops[0].Value }, want: manager,
 	}, {
 		name:   "manager as RFC 7643 writes it",
 		reason: "an object is left as it is",
-		method: "PATCH", body: patch(`{"op":"Add","path":"` + ent + `:manager","value":{"value":"m-42"}}`), status: 200,
+		method: "PATCH", body: userPatch(`{"op":"Add","path":"` + ent + `:manager","value":{"value":"m-42"}}`), status: 200,
 		got: func(u *recordingUsers) any { return u.ops[0].Value }, want: manager,
 	}, {
 		name:   "manager.value",
 		reason: "a path to the sub-attribute takes the string itself",
-		method: "PATCH", body: patch(`{"op":"Add","path":"` + ent + `:manager.value","value":"m-42"}`), status: 200,
+		method: "PATCH", body: userPatch(`{"op":"Add","path":"` + ent + `:manager.value","value":"m-42"}`), status: 200,
 		got: func(u *recordingUsers) any { return u.ops[0].Value }, want: "m-42",
 	}, {
 		name:   "a path-less PATCH with the extension's object",
 		reason: "the extension's object in a value map is read as in a POST",
-		method: "PATCH", body: patch(`{"op":"Add","value":{"` + ent + `":{"manager":"m-42"}}}`), status: 200,
+		method: "PATCH", body: userPatch(`{"op":"Add","value":{"` + ent + `":{"manager":"m-42"}}}`), status: 200,
 		got: func(u *recordingUsers) any { return u.ops[0].Value.(map[string]any)[ent].(map[string]any)["manager"] }, want: manager,
 	}, {
 		name:   "Entra's POST",
@@ -229,24 +184,46 @@ func TestWireEntraManagerString(t *testing.T) {
 	}, {
 		name:   "a string for a complex attribute without a value",
 		reason: "name has no value sub-attribute: a string for it is still refused by the schema",
-		method: "PATCH", body: patch(`{"op":"replace","path":"name","value":"Ann"}`), status: 400,
+		method: "PATCH", body: userPatch(`{"op":"replace","path":"name","value":"Ann"}`), status: 400,
 	}, {
 		name:   "a number for manager",
 		reason: "only a string is read as an id; anything else is judged by the schema",
-		method: "PATCH", body: patch(`{"op":"Add","path":"` + ent + `:manager","value":42}`), status: 400,
+		method: "PATCH", body: userPatch(`{"op":"Add","path":"` + ent + `:manager","value":42}`), status: 400,
 	}}
+	runEntraRows(t, tests, ent)
+}
+
+// entraRow is a request of Entra's to the Users endpoint and what the
+// app's handler must be given for it.
+type entraRow struct {
+	name, reason string
+	method, body string
+	status       int
+	// got reads what the handler was given, and want is what it must be.
+	got  func(u *recordingUsers) any
+	want any
+}
+
+// runEntraRows sends each row's request to a service whose Users take the
+// extension ext, on a handler of its own: a success must hand the handler
+// want, a refusal must be 400 invalidValue and reach no handler.
+func runEntraRows(t *testing.T, tests []entraRow, ext string) {
+	t.Helper()
 	tabletest.Check(t, tests)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			users := &recordingUsers{}
 			s := newServer(t, scimx.ServerOptions{Resources: []scimx.ResourceType{{Name: "User", Endpoint: "/Users",
-				Schema: scimx.UserSchema, Extensions: []string{ent}, Handler: users}}})
+				Schema: scimx.UserSchema, Extensions: []string{ext}, Handler: users}}})
 			path := "/Users"
 			if tt.method != "POST" {
 				path += "/u1"
 			}
 			r := s.do(t, tt.method, path, tt.body).must(t, tt.status)
 			if tt.status >= 400 {
+				if typ, _ := r.body["scimType"].(string); typ != "invalidValue" {
+					t.Errorf("scimType %q, want invalidValue; body %s", typ, r.raw)
+				}
 				if users.ops != nil || users.attrs != nil {
 					t.Errorf("a refused request reached the handler: %s", r.raw)
 				}
@@ -259,4 +236,9 @@ func TestWireEntraManagerString(t *testing.T) {
 			}
 		})
 	}
+}
+
+// userPatch is a PatchOp body of ops.
+func userPatch(ops ...string) string {
+	return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + strings.Join(ops, ",") + `]}`
 }
