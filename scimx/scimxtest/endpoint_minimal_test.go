@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -269,9 +270,10 @@ func names(list string) map[string]bool {
 	return s
 }
 
-func (m *minimal) list(w http.ResponseWriter, r *http.Request, groups map[string]*mgroup) error {
-	q := r.URL.Query()
-	start, count := 1, 100
+// paging reads a list's startIndex and count, 1 and 100 when absent, each
+// within its bounds.
+func paging(q url.Values) (start, count int, err error) {
+	start, count = 1, 100
 	for _, p := range []struct {
 		name string
 		to   *int
@@ -279,12 +281,20 @@ func (m *minimal) list(w http.ResponseWriter, r *http.Request, groups map[string
 		if v := q.Get(p.name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				return bad("invalidValue", "%s is not an integer", p.name)
+				return 0, 0, bad("invalidValue", "%s is not an integer", p.name)
 			}
 			*p.to = n
 		}
 	}
-	start, count = max(start, 1), min(max(count, 0), 1000)
+	return max(start, 1), min(max(count, 0), 1000), nil
+}
+
+func (m *minimal) list(w http.ResponseWriter, r *http.Request, groups map[string]*mgroup) error {
+	q := r.URL.Query()
+	start, count, err := paging(q)
+	if err != nil {
+		return err
+	}
 	var expr filter.Expression
 	if f := q.Get("filter"); f != "" {
 		if len(f) > 4096 {
@@ -348,20 +358,10 @@ type muser struct{ id, userName, ext string }
 // a page at a time.
 func (m *minimal) listUsers(w http.ResponseWriter, r *http.Request, tenant string) error {
 	q := r.URL.Query()
-	start, count := 1, 100
-	for _, p := range []struct {
-		name string
-		to   *int
-	}{{"startIndex", &start}, {"count", &count}} {
-		if v := q.Get(p.name); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return bad("invalidValue", "%s is not an integer", p.name)
-			}
-			*p.to = n
-		}
+	start, count, err := paging(q)
+	if err != nil {
+		return err
 	}
-	start, count = max(start, 1), min(max(count, 0), 1000)
 	if m.fault == "users count ignored" {
 		count = 1000
 	}
