@@ -185,14 +185,7 @@ func (d *Directory) Edit(ctx context.Context, tenant, id string, u Edit) (Record
 		}
 		rec = after
 		e := commit{Event: Event{Group: after.Group, Added: c.Add, Removed: c.Remove}, version: after.Version, changed: true}
-		e.kind, e.oldName = changeKind(cur, c)
-		e.OldName = e.oldName
-		if e.kind == MembersChanged && c.Type != nil {
-			// A type change outranks a member change (R17's order): the
-			// event's Added and Removed carry the members either way, and
-			// nothing else would tell that the type changed.
-			e.kind = TypeChanged
-		}
+		e.kind, e.OldName = changeKind(cur, c)
 		return e, nil
 	})
 	if err != nil {
@@ -364,27 +357,7 @@ func (d *Directory) write(ctx context.Context, tenant string, f func(Tx) (commit
 // resolve refuses, when d.UnknownMembers is set, the values of ids that
 // are neither groups of the tenant nor values it knows.
 func (d *Directory) resolve(ctx context.Context, tenant string, tx Tx, ids []string) error {
-	if d.UnknownMembers == nil || len(ids) == 0 {
-		return nil
-	}
-	groups, err := tx.GroupIDs(ids)
-	if err != nil {
-		return err
-	}
-	users := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return slices.Contains(groups, id) })
-	if len(users) == 0 {
-		return nil
-	}
-	unknown, err := d.UnknownMembers(ctx, tenant, users)
-	if err != nil {
-		return fmt.Errorf("resolve members: %w", err)
-	}
-	if len(unknown) > 0 {
-		unknown = slices.Clone(unknown)
-		slices.Sort(unknown)
-		return &UnknownMembersError{Members: slices.Compact(unknown)}
-	}
-	return nil
+	return resolveMembers(ctx, tx, tenant, d.UnknownMembers, ids)
 }
 
 // nameFree refuses name when a group other than id holds it.

@@ -47,13 +47,13 @@ type Event struct {
 
 // commit is what a write transaction did: the event for OnChange, the
 // group's version after it (its ETag), whether anything changed, and, for
-// the change feed, the kind of change and the name before a rename.
+// the change feed, the kind of change (the name before a rename is the
+// Event's OldName).
 type commit struct {
 	Event
 	version int64
 	changed bool
 	kind    Kind
-	oldName string
 }
 
 // feedEvent is the change feed's event for c, by actor.
@@ -62,7 +62,7 @@ func (c commit) feedEvent(actor Actor) FeedEvent {
 	if c.Deleted {
 		version++
 	}
-	return FeedEvent{Group: c.Group.ID, Name: c.Group.Name, OldName: c.oldName, ExternalID: c.Group.ExternalID,
+	return FeedEvent{Group: c.Group.ID, Name: c.Group.Name, OldName: c.OldName, ExternalID: c.Group.ExternalID,
 		Type: c.Group.Type, Kind: c.kind, Added: c.Added, Removed: c.Removed, Actor: actor, Version: version}
 }
 
@@ -364,19 +364,22 @@ func (h *handler) apply(tx Tx, rec Record, c Change) (commit, error) {
 		return commit{}, err
 	}
 	e := commit{Event: Event{Group: after.Group, Added: c.Add, Removed: c.Remove}, version: after.Version, changed: true}
-	e.kind, e.oldName = changeKind(rec, c)
-	e.OldName = e.oldName
+	e.kind, e.OldName = changeKind(rec, c)
 	return e, nil
 }
 
 // changeKind is the feed's kind of c, a change of rec, and the old name
-// when c renames it.
+// when c renames it: the first that applies in R17's order. A type change
+// outranks a member change: the event's Added and Removed carry the
+// members either way, and nothing else would tell that the type changed.
 func changeKind(rec Record, c Change) (Kind, string) {
 	switch {
 	case c.Name != nil && *c.Name != rec.Name:
 		return Renamed, rec.Name
 	case c.ExternalID != nil && *c.ExternalID != rec.ExternalID:
 		return ExternalIDChanged, ""
+	case c.Type != nil && *c.Type != rec.Type:
+		return TypeChanged, ""
 	}
 	return MembersChanged, ""
 }
@@ -422,7 +425,15 @@ func (h *handler) current(r *http.Request, tx Tx, id string) (Record, error) {
 
 // resolve refuses member values the tenant does not know.
 func (h *handler) resolve(ctx context.Context, tenant string, tx Tx, ids []string) error {
-	if h.opts.Members == nil || len(ids) == 0 {
+	return resolveMembers(ctx, tx, tenant, h.opts.Members, ids)
+}
+
+// resolveMembers refuses, when unknown is set, the values of ids that are
+// neither groups of the tenant (members that are groups need no resolver)
+// nor values unknown accepts, with an [*UnknownMembersError]. Its cost
+// grows with ids, not with ids times the groups among them.
+func resolveMembers(ctx context.Context, tx Tx, tenant string, resolver func(ctx context.Context, tenant string, ids []string) ([]string, error), ids []string) error {
+	if resolver == nil || len(ids) == 0 {
 		return nil
 	}
 	groups, err := tx.GroupIDs(ids)
@@ -431,9 +442,21 @@ func (h *handler) resolve(ctx context.Context, tenant string, tx Tx, ids []strin
 	}
 	users := ids
 	if len(groups) > 0 {
-		users = slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return slices.Contains(groups, id) })
+		isGroup := make(map[string]bool, len(groups))
+		for _, g := range groups {
+			isGroup[g] = true
+		}
+		users = make([]string, 0, len(ids)-len(groups))
+		for _, id := range ids {
+			if !isGroup[id] {
+				users = append(users, id)
+			}
+		}
 	}
-	unknown, err := h.opts.Members(ctx, tenant, users)
+	if len(users) == 0 {
+		return nil
+	}
+	unknown, err := resolver(ctx, tenant, users)
 	if err != nil {
 		return fmt.Errorf("resolve members: %w", err)
 	}
