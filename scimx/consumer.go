@@ -93,10 +93,13 @@ type tenantState struct {
 	backoff    time.Duration
 	retryAt    time.Time
 	pruned     time.Time
+	gapAt      int64 // the first missed seq of the pruned gap last logged
 }
 
 // Run delivers events until ctx ends, and then returns ctx's error. A
-// failing Tenants or store read is logged and retried after Poll. It
+// failing Tenants is logged and retried after Poll; a failing read of the
+// tenant's feed or cursor is logged and retried with the tenant's backoff,
+// as a failing Handle is. It
 // returns an error at once, before delivering anything, when c lacks a
 // Store, a Name, Tenants or Handle.
 func (c *Consumer) Run(ctx context.Context) error {
@@ -200,11 +203,12 @@ func (c *Consumer) deliver(ctx context.Context, tenant string, st *tenantState) 
 	if err != nil {
 		return false, fmt.Errorf("read the feed: %w", err)
 	}
-	if len(evs) > 0 && evs[0].Seq > cur+1 {
+	if err := gap(cur, evs); err != nil && st.gapAt != cur+1 {
+		st.gapAt = cur + 1 // logged once, not on every retry of its first event
 		if c.Logger != nil {
 			c.Logger.ErrorContext(ctx, "scimx: consumer: events were pruned before this consumer's cursor; delivering from the oldest kept event",
 				slog.String("consumer", c.Name), slog.String("tenant", tenant), slog.Int64("cursor", cur),
-				slog.Int64("first_missed", cur+1), slog.Int64("last_missed", evs[0].Seq-1), slog.Any("error", gap(cur, evs)))
+				slog.Int64("first_missed", cur+1), slog.Int64("last_missed", evs[0].Seq-1), slog.Any("error", err))
 		}
 	}
 	for _, e := range evs {

@@ -37,7 +37,7 @@ func FuzzFastPathBodies(f *testing.F) {
 		{"replace", "displayName", `5`},
 		{"delete", "members", ``},
 	} {
-		for q := range uint8(8) {
+		for q := range uint8(16) {
 			f.Add(s[0], s[1], s[2], q)
 		}
 	}
