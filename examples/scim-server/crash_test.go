@@ -178,7 +178,16 @@ func killMidStream(t *testing.T, p *process, id string) []string {
 			}
 		}()
 	}
-	time.Sleep(700 * time.Millisecond)
+	// Kill once the stream is well under way: at least 10 PATCHes and
+	// 700 ms, whichever comes later, within 30 s.
+	for start := time.Now(); time.Since(start) < 30*time.Second; time.Sleep(20 * time.Millisecond) {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 10 && time.Since(start) >= 700*time.Millisecond {
+			break
+		}
+	}
 	_ = p.cmd.Process.Kill() // SIGKILL, mid-stream
 	close(stop)
 	wg.Wait()

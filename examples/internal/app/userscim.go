@@ -121,26 +121,46 @@ func (h *userHandler) Patch(ctx context.Context, tenant, id string, ops []scimx.
 	return userResource(u), err
 }
 
-// Delete deletes the user and then removes it from every group of the
-// tenant, one scimx.Directory edit per group, so that each group's change
-// is in the change feed (actor app) and a consumer revokes the access the
-// group gave. The user goes first: with -strict-members no request can
-// add it to a group after the sweep. The sweep runs to its end even when
-// the client goes (within a minute); a group that fails is a 500, logged.
+// Delete removes the user from every group of the tenant, one
+// scimx.Directory edit per group, so that each group's change is in the
+// change feed (actor app) and a consumer revokes the access the group gave,
+// and then deletes the user. A refusal (an unknown id, a stale If-Match)
+// changes nothing; a sweep that fails leaves the user in place, so that the
+// client's retry does it all again. With -strict-members no request can
+// add the user to a group once it is deleted; without it one may have
+// done so during the sweep, so a second sweep follows the delete. The
+// sweeps run to their end even when the client goes (within a minute); a
+// group that fails is a 500, logged.
 func (h *userHandler) Delete(ctx context.Context, tenant, id string) error {
+	u, err := h.users.Get(ctx, tenant, id)
+	if err != nil {
+		return err
+	}
+	if err := scimx.CheckIfMatch(ctx, u.Version); err != nil {
+		return err
+	}
+	sweepCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if err := h.leaveGroups(sweepCtx, tenant, id); err != nil {
+		return err
+	}
 	if err := h.users.Delete(ctx, tenant, id, func(u User) error { return scimx.CheckIfMatch(ctx, u.Version) }); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-	defer cancel()
+	return h.leaveGroups(sweepCtx, tenant, id)
+}
+
+// leaveGroups removes the member value id from every group of the tenant
+// that holds it.
+func (h *userHandler) leaveGroups(ctx context.Context, tenant, id string) error {
 	groups, err := h.dir.GroupsOf(ctx, tenant, id)
 	if err != nil {
-		return fmt.Errorf("remove the deleted user from its groups: %w", err)
+		return fmt.Errorf("remove the user from its groups: %w", err)
 	}
 	var errs []error
 	for _, g := range groups {
 		if _, err := h.dir.Edit(ctx, tenant, g.ID, scimx.Edit{Remove: []string{id}}); err != nil && !errors.Is(err, scimx.ErrNotFound) {
-			errs = append(errs, fmt.Errorf("remove the deleted user from group %s: %w", g.ID, err))
+			errs = append(errs, fmt.Errorf("remove the user from group %s: %w", g.ID, err))
 		}
 	}
 	return errors.Join(errs...)
