@@ -180,7 +180,7 @@ func (s boolSchema) fix(body []byte, patch bool) ([]byte, bool) {
 // one of s's refs followed by a quote: a key or the end of a path.
 func (s boolSchema) namesRef(body []byte) bool {
 	for _, name := range s.refs {
-		if containsFoldAt(body, name+`"`) {
+		if containsFold(body, name+`"`) {
 			return true
 		}
 	}
@@ -395,23 +395,13 @@ func closingBracket(s string) int {
 	return -1
 }
 
-// containsFoldAt reports whether b holds s anywhere, ASCII letters in any
-// case.
-func containsFoldAt(b []byte, s string) bool {
-	want := []byte(s)
-	for i := 0; i+len(want) <= len(b); i++ {
-		if bytes.EqualFold(b[i:i+len(want)], want) {
-			return true
-		}
-	}
-	return false
-}
-
-// containsFold reports whether b holds s starting with a quote, ASCII
+// containsFold reports whether b holds s, a non-empty ASCII string, with
 // letters in any case.
 func containsFold(b []byte, s string) bool {
-	for i := 0; i+len(s) <= len(b); i++ {
-		if b[i] == '"' && bytes.EqualFold(b[i:i+len(s)], []byte(s)) {
+	want := []byte(s)
+	first := want[0] | 0x20 // lower case, for a letter
+	for i := 0; i+len(want) <= len(b); i++ {
+		if b[i]|0x20 == first && bytes.EqualFold(b[i:i+len(want)], want) {
 			return true
 		}
 	}

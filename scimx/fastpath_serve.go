@@ -227,7 +227,7 @@ func (f *fastGroups) validate(op string, path *filter.Path, value any, s schema.
 		if path == nil {
 			return f.validateNoPath(op, value, s)
 		}
-		attr, ok := refAttribute(s, path.AttributePath)
+		attr, ok := attribute(s.Attributes, path.AttributePath.AttributeName)
 		if !ok {
 			return nil, false
 		}
@@ -241,7 +241,7 @@ func (f *fastGroups) validate(op string, path *filter.Path, value any, s schema.
 		if path == nil {
 			return nil, false
 		}
-		attr, ok := refAttribute(s, path.AttributePath)
+		attr, ok := attribute(s.Attributes, path.AttributePath.AttributeName)
 		if !ok {
 			return nil, false
 		}
@@ -288,17 +288,6 @@ func (f *fastGroups) validateNoPath(op string, value any, s schema.Schema) (any,
 		}
 	}
 	return out, true
-}
-
-// refAttribute returns the attribute of s that p names, p having neither a
-// URI prefix nor a sub-attribute.
-func refAttribute(s schema.Schema, p filter.AttributePath) (schema.CoreAttribute, bool) {
-	for _, a := range s.Attributes {
-		if strings.EqualFold(a.Name(), p.AttributeName) {
-			return a, true
-		}
-	}
-	return schema.CoreAttribute{}, false
 }
 
 // validateValue checks value against attr: each element of a list for a

@@ -219,7 +219,7 @@ func (rt ResourceType) elimityType(logger errorLogger) (scim.ResourceType, error
 		return scim.ResourceType{}, fmt.Errorf("scimx: resource type %q needs a Name and a Handler", rt.Name)
 	case !strings.HasPrefix(rt.Endpoint, "/") || strings.Count(rt.Endpoint, "/") != 1 || len(rt.Endpoint) < 2:
 		return scim.ResourceType{}, fmt.Errorf("scimx: resource type %s: endpoint %q is not one path segment, such as /Users", rt.Name, rt.Endpoint)
-	case rt.Endpoint == "/Groups" || strings.EqualFold(rt.Endpoint, "/Groups"):
+	case strings.EqualFold(rt.Endpoint, "/Groups"):
 		return scim.ResourceType{}, fmt.Errorf("scimx: resource type %s: /Groups is the library's", rt.Name)
 	}
 	core, ok := schemaOf(rt.Schema)
