@@ -28,47 +28,13 @@ import (
 // admin API). oldName is there on a rename, externalId when the group has
 // one, type (the group's app-local type) when it has one, and tenant only
 // in a webhook's body, which may carry any tenant's events.
-type Event struct {
-	// Seq numbers the tenant's events 1, 2, 3, … with no gap or repeat.
-	Seq int64 `json:"seq"`
-	// ID is the event's unique id: a receiver that gets an event twice can
-	// tell.
-	ID string `json:"id"`
-	// Tenant is the tenant whose feed holds the event, in a webhook's body.
-	Tenant string `json:"tenant,omitempty"`
-	// Group and Name are the group's id and name after the change (before
-	// it, for a delete); OldName is the name before a rename.
-	Group   string `json:"group"`
-	Name    string `json:"name"`
-	OldName string `json:"oldName,omitempty"`
-	// ExternalID is the group's externalId after the change, or "".
-	ExternalID string `json:"externalId,omitempty"`
-	// Type is the group's app-local type after the change.
-	Type string `json:"type,omitempty"`
-	// Kind says what the change did.
-	Kind string `json:"kind"`
-	// Added and Removed hold the member values that joined and left.
-	Added   []string `json:"added"`
-	Removed []string `json:"removed"`
-	// Actor is "source" or "app".
-	Actor string `json:"actor"`
-	// Version is the group's version after the change.
-	Version int64 `json:"version"`
-	// At is when the change committed.
-	At time.Time `json:"at"`
-}
+type Event = scimx.FeedEvent
 
-// eventOf is the Event of a feed event.
+// eventOf is the Event of a feed event, as /admin/events shows it: the
+// tenant left out (it is the caller's), the time in UTC.
 func eventOf(e scimx.FeedEvent) Event {
-	orEmpty := func(s []string) []string {
-		if s == nil {
-			return []string{}
-		}
-		return s
-	}
-	return Event{Seq: e.Seq, ID: e.ID, Group: e.Group, Name: e.Name, OldName: e.OldName, ExternalID: e.ExternalID, Type: e.Type,
-		Kind: string(e.Kind), Added: orEmpty(e.Added), Removed: orEmpty(e.Removed), Actor: string(e.Actor),
-		Version: e.Version, At: e.At.UTC()}
+	e.Tenant, e.At = "", e.At.UTC()
+	return e
 }
 
 // Events is the answer of GET /admin/events: a page of the feed and the
@@ -213,9 +179,8 @@ func (w *Webhook) setUp() error {
 
 // post delivers one event.
 func (w *Webhook) post(ctx context.Context, client *http.Client, fe scimx.FeedEvent) error {
-	e := eventOf(fe)
-	e.Tenant = fe.Tenant
-	body, err := json.Marshal(e)
+	fe.At = fe.At.UTC()
+	body, err := json.Marshal(fe)
 	if err != nil {
 		return err
 	}

@@ -234,7 +234,7 @@ func TestWebhookRetriesAndResumes(t *testing.T) {
 			time.Sleep(200 * time.Millisecond) // room for a wrong redelivery
 			var got []string
 			for _, e := range rc.events() {
-				got = append(got, e.Tenant+":"+itoa64(e.Seq)+":"+e.Name+":"+e.Actor)
+				got = append(got, e.Tenant+":"+itoa64(e.Seq)+":"+e.Name+":"+string(e.Actor))
 			}
 			// Per tenant in order; the tenants' order between them is free.
 			want := []string{"a:1:G ta:app", "a:2:G ta:app", "a:3:While stopped:app", "b:1:G tb:app"}

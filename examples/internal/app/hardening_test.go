@@ -112,7 +112,7 @@ func TestUsersDeleteLeavesGroups(t *testing.T) {
 			}
 			var got []string
 			for _, e := range eventsOf(t, s, "ta", "?after="+itoa64(before)).Events {
-				got = append(got, e.Name+":"+e.Kind+":"+e.Actor+":"+strings.Join(e.Removed, ","))
+				got = append(got, e.Name+":"+string(e.Kind)+":"+string(e.Actor)+":"+strings.Join(e.Removed, ","))
 			}
 			want := []string{"One:members:app:" + hal, "Two:members:app:" + hal}
 			if d := cmp.Diff(want, got, cmpopts.SortSlices(func(a, b string) bool { return a < b })); d != "" {
