@@ -45,7 +45,10 @@ type Consumer struct {
 	// every round, so tenants may come and go. Required.
 	Tenants func(ctx context.Context) ([]string, error)
 	// Handle is called with each event, one at a time; an error (or a
-	// panic) means "not delivered": the event is retried. Required.
+	// panic) means "not delivered": the event is retried. Its context
+	// ends 5 seconds after Run's, so that an event being handled when Run
+	// stops can finish and have its cursor recorded rather than be
+	// delivered again. Required.
 	Handle func(ctx context.Context, e FeedEvent) error
 	// Batch is how many events one read takes; zero means 100.
 	Batch int
@@ -212,6 +215,9 @@ func (c *Consumer) deliver(ctx context.Context, tenant string, st *tenantState) 
 		}
 	}
 	for _, e := range evs {
+		if err := ctx.Err(); err != nil {
+			return false, err // stopped: no new event is begun
+		}
 		if err := c.handle(ctx, e); err != nil {
 			return false, fmt.Errorf("event %d (%s): %w", e.Seq, e.ID, err)
 		}
@@ -235,14 +241,19 @@ func (c *Consumer) record(ctx context.Context, tenant string, seq int64) error {
 	return c.Store.Update(ctx, tenant, func(tx Tx) error { return tx.SetCursor(c.Name, seq) })
 }
 
-// handle calls Handle, turning a panic into an error.
+// handle calls Handle, turning a panic into an error. Handle's context
+// ends cursorGrace after ctx does.
 func (c *Consumer) handle(ctx context.Context, e FeedEvent) (err error) {
+	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(cursorGrace, cancel) })
+	defer stop()
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("handler panicked: %v", p)
 		}
 	}()
-	return c.Handle(ctx, e)
+	return c.Handle(hctx, e)
 }
 
 func (c *Consumer) prune(ctx context.Context, tenant string) error {
